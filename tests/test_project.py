@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from gensim.models import KeyedVectors
 
-from fashion_lab import project
 from fashion_lab.models import WordVectorModel
 from fashion_lab.project import load_term_groups, project_terms, project_vectors
+from fashion_lab.project import vectors as project
 from fashion_lab.text import FashionTokenizer
 
 CASES = Path(__file__).parents[2] / "shared" / "cases" / "inputs"
