@@ -38,8 +38,8 @@ from fashion_lab.data import (
     load_sample,
     load_sample_queries,
     load_table,
+    locate,
     locate_dataset,
-    registry,
     sample_by_product,
     split_by_product,
     validate_documents,
@@ -189,7 +189,7 @@ def test_locate_dataset_hashes_once_per_file(real_data, tmp_path, monkeypatch):
         calls.append(args)
         return hashlib.sha256(*args)
 
-    monkeypatch.setattr(registry, "hashlib", SimpleNamespace(sha256=counting_sha256))
+    monkeypatch.setattr(locate, "hashlib", SimpleNamespace(sha256=counting_sha256))
     locate_dataset("amazon_qa_clothing", download=False)
     locate_dataset("amazon_qa_clothing", download=False)
     assert len(calls) == 1

@@ -16,27 +16,18 @@ from fashion_lab.data.clean import (
     normalise_text,
     validate_documents,
 )
-from fashion_lab.data.loaders import (
-    ColumnNotFoundError,
+from fashion_lab.data.corpus import (
     Corpus,
     corpus_checksum,
     load_corpus,
-    load_dataset,
     load_sample,
     load_sample_queries,
-    load_table,
 )
-from fashion_lab.data.registry import (
-    DATASETS,
-    ChecksumError,
-    DataFile,
-    Dataset,
-    DatasetNotFoundError,
-    get_dataset,
-    locate_dataset,
-    verify_file,
-)
+from fashion_lab.data.loaders import load_dataset
+from fashion_lab.data.locate import ChecksumError, DatasetNotFoundError, locate_dataset, verify_file
+from fashion_lab.data.registry import DATASETS, DataFile, Dataset, get_dataset
 from fashion_lab.data.split import sample_by_product, split_by_product
+from fashion_lab.data.tables import ColumnNotFoundError, load_table
 
 __all__ = [
     "DATASETS",
