@@ -242,8 +242,14 @@ class FashionTokenizer:
         *,
         min_count: int = 5,
         threshold: float = 10.0,
+        protect_lexicon: bool = True,
     ) -> tuple[FashionTokenizer, PhraseReport]:
         """Learn multi-word terms from lexicon-tokenised `sentences`.
+
+        With `protect_lexicon`, a learned phrase may not contain a lexicon term, so garment terms
+        such as ``skinny`` or ``tea-length`` stay tokens of their own instead of being absorbed
+        into ``skinny-jeans``. Without it, a query for ``skinny`` could miss a model whose corpus
+        only ever saw the phrase.
 
         Returns a new tokenizer that applies the phrases after the lexicon, and a
         :class:`PhraseReport` of what was merged and which overlapping candidates were skipped.
@@ -254,6 +260,14 @@ class FashionTokenizer:
         model = Phrases(sentences, min_count=min_count, threshold=threshold,
                         delimiter=_GENSIM_DELIMITER, connector_words=ENGLISH_CONNECTOR_WORDS)
         frozen = model.freeze()
+        if protect_lexicon:
+            protected = set(self.lexicon.canonical_forms)
+            blocked = [p for p in frozen.phrasegrams
+                       if protected.intersection(p.split(_GENSIM_DELIMITER))]
+            for phrase in blocked:
+                del frozen.phrasegrams[phrase]
+            logger.info("phrases: %d candidates containing a lexicon term were dropped",
+                        len(blocked))
         report = phrase_report(frozen, sentences)
         logger.info("phrases: %d learned, %d merges in %d sentences",
                     len(frozen.phrasegrams), sum(report.merged.values()), len(sentences))

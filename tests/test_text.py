@@ -104,12 +104,22 @@ def test_phrases_lexicon_joins_garment_terms_first(c07_sentences):
     ]
 
 
-def test_phrases_with_lexicon_merge_consistently(tokenizer, c07_sentences):
+def test_phrases_with_lexicon_keep_garment_terms_whole(tokenizer, c07_sentences):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fitted, report = tokenizer.fit_phrases(c07_sentences, min_count=1, threshold=0.1)
-    assert dict(report.merged) == {"bootcut-jeans": 2, "cut-jeans": 2, "tea-length-dress": 2}
+    # Phrases containing a lexicon term (bootcut, tea-length) are dropped, so the garment term
+    # stays one token of its own whatever the pair statistics.
+    assert dict(report.merged) == {"cut-jeans": 2}
     assert report.skipped_overlaps == {}
+    assert fitted.tokenize("we stock boot cut jeans") == ["we", "stock", "bootcut", "jeans"]
+    assert fitted.tokenize("her slim cut jeans") == ["her", "slim", "cut-jeans"]
+
+
+def test_phrases_unprotected_absorb_lexicon_terms(tokenizer, c07_sentences):
+    fitted, report = tokenizer.fit_phrases(c07_sentences, min_count=1, threshold=0.1,
+                                           protect_lexicon=False)
+    assert dict(report.merged) == {"bootcut-jeans": 2, "cut-jeans": 2, "tea-length-dress": 2}
     assert fitted.tokenize("we stock boot cut jeans") == ["we", "stock", "bootcut-jeans"]
 
 
@@ -127,12 +137,12 @@ def test_phrases_without_lexicon_warn_on_overlaps():
 
 
 def test_phrases_no_overlap_no_warning(tokenizer):
-    sentences = [["tea-length", "dress"]] * 5 + [["midi", "skirt"]] * 5
+    sentences = [["linen", "shirt"]] * 5 + [["denim", "skirt"]] * 5
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _, report = tokenizer.fit_phrases(sentences, min_count=2, threshold=0.1)
     assert report.skipped_overlaps == {}
-    assert report.to_frame()["phrase"].tolist() == ["tea-length-dress", "midi-skirt"]
+    assert report.to_frame()["phrase"].tolist() == ["linen-shirt", "denim-skirt"]
 
 
 def test_tokenizer_save_load_roundtrip(tokenizer, tmp_path):
