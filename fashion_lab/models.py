@@ -363,7 +363,12 @@ class SentenceModel(EmbeddingModel):
 
     @property
     def dim(self) -> int:
-        return int(self.encoder.get_sentence_embedding_dimension())
+        encoder = self.encoder
+        # sentence-transformers 6 renamed the method; older releases only have the long name.
+        getter = getattr(encoder, "get_embedding_dimension", None) or (
+            encoder.get_sentence_embedding_dimension
+        )
+        return int(getter())
 
     @property
     def vocab_size(self) -> int:
