@@ -68,7 +68,8 @@ def plot_term_map(
     color_by: str = "group",
     title: str | None = None,
     width: int | None = None,
-    height: int | None = 520,
+    height: int | None = None,
+    columns: int = 3,
 ) -> go.Figure:
     """Draw one term map per model side by side, coloured consistently across panels.
 
@@ -77,7 +78,8 @@ def plot_term_map(
             frame; notes are read from ``points.attrs["notes"]`` (a dict model -> notes).
         color_by: column of the points that sets the colour; one legend entry per value.
         title: figure title.
-        width, height: figure size in pixels (None: plotly's default).
+        width, height: figure size in pixels (height None: 480 per row of panels).
+        columns: panels per row; more models wrap onto further rows.
 
     Returns:
         A figure with one scatter trace per (model, colour value). Notes such as "UMAP skipped"
@@ -87,10 +89,13 @@ def plot_term_map(
     data = _prepare_term_map(points, color_by)
     notes = points.attrs.get("notes", {})
     models = list(dict.fromkeys(data["model"]))
-    fig = make_subplots(rows=1, cols=len(models), subplot_titles=models,
-                        horizontal_spacing=0.04)
+    n_columns = max(1, min(columns, len(models)))
+    n_rows = -(-len(models) // n_columns)
+    fig = make_subplots(rows=n_rows, cols=n_columns, subplot_titles=models,
+                        horizontal_spacing=0.04, vertical_spacing=0.22 / n_rows)
     legend_shown: set[str] = set()
-    for column, model in enumerate(models, start=1):
+    for index, model in enumerate(models):
+        row, column = divmod(index, n_columns)
         panel = data[data["model"] == model]
         for value, part in panel.groupby(color_by, sort=False):
             customdata = np.column_stack([
@@ -103,20 +108,21 @@ def plot_term_map(
                 hovertemplate=_HOVER,
                 marker={"color": part["color"].iloc[0],
                         "size": 8 + 3 * np.sqrt(part["n_members"] - 1)}),
-                row=1, col=column)
+                row=row + 1, col=column + 1)
             legend_shown.add(str(value))
-        _annotate_notes(fig, column, notes.get(model, []))
+        _annotate_notes(fig, index + 1, notes.get(model, []))
     fig.update_xaxes(showticklabels=False, zeroline=False)
     fig.update_yaxes(showticklabels=False, zeroline=False)
-    fig.update_layout(title=title, width=width, height=height, legend_title_text=color_by,
+    fig.update_layout(title=title, width=width, height=height or 480 * n_rows,
+                      legend_title_text=color_by,
                       margin={"b": 40 + 16 * max((len(n) for n in notes.values()), default=0)})
     return fig
 
 
-def _annotate_notes(fig: go.Figure, column: int, notes: list[str]) -> None:
+def _annotate_notes(fig: go.Figure, panel: int, notes: list[str]) -> None:
     if not notes:
         return
-    suffix = "" if column == 1 else str(column)
+    suffix = "" if panel == 1 else str(panel)
     fig.add_annotation(text="<br>".join(notes), xref=f"x{suffix} domain",
                        yref=f"y{suffix} domain", x=0, y=-0.04, xanchor="left", yanchor="top",
                        align="left", showarrow=False, font={"size": 10})

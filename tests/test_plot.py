@@ -204,3 +204,14 @@ def test_plot_similarity_heatmap_missing_term_is_gap(cuts_model):
 def test_plot_similarity_heatmap_repeated_term_raises(cuts_model):
     with pytest.raises(ValueError, match="terms must be distinct; repeated: flare"):
         plot_similarity_heatmap(cuts_model, ["flare", "bootcut", "flare"])
+
+
+def test_plot_term_map_wraps_panels_into_rows():
+    terms = [t for group in GROUPS.values() for t in group]
+    models = [toy_model(f"model {i}", terms, seed=i) for i in range(4)]
+    fig = plot_term_map(project_terms(models, GROUPS, method="pca"), columns=3)
+    data = fig.to_dict()["data"]
+
+    assert [trace["xaxis"] for trace in data[::3]] == ["x", "x2", "x3", "x4"]
+    assert fig.layout.yaxis4.domain[1] < fig.layout.yaxis.domain[0]
+    assert fig.layout.height == 960
