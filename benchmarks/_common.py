@@ -11,7 +11,7 @@ from fashion_lab.config import DATA_ENV, get_profile
 
 
 def benchmark_texts(limit: int = 50000) -> list[str]:
-    """Return up to `limit` corpus texts: real data when FASHION_LAB_DATA is set, else the sample."""
+    """Return up to `limit` corpus texts: real data if FASHION_LAB_DATA is set, else the sample."""
     from fashion_lab.data import load_corpus
 
     profile = get_profile("quick" if os.environ.get(DATA_ENV) else "sample")

@@ -85,7 +85,8 @@ def detect_key_scheme(keys: Sequence[str], sample: int = 20000) -> KeyScheme:
     lowercase = sum(k != k.lower() for k in body) <= 0.01 * len(body)
     underscores = sum("_" in k.strip("_") for k in body)
     hyphens = sum("-" in k.strip("-") for k in body)
-    return KeyScheme(prefix=prefix, lowercase=lowercase, joiner="_" if underscores > hyphens else "-")
+    joiner = "_" if underscores > hyphens else "-"
+    return KeyScheme(prefix=prefix, lowercase=lowercase, joiner=joiner)
 
 
 def _common_prefix(keys: Sequence[str]) -> str:
@@ -200,7 +201,8 @@ class EmbeddingModel(ABC):
         return TermNotFoundError(lookup.term, self.name, self.vocab_size, lookup.suggestions)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={self.name!r}, dim={self.dim}, vocab={self.vocab_size:,})"
+        return (f"{type(self).__name__}(name={self.name!r}, dim={self.dim}, "
+                f"vocab={self.vocab_size:,})")
 
 
 class WordVectorModel(EmbeddingModel):
@@ -246,7 +248,10 @@ class WordVectorModel(EmbeddingModel):
     def _candidate_keys(self, tokens: list[str]) -> list[str]:
         """Keys to try for a normalised term, in order: canonical form, then its variants."""
         scheme = self.scheme
-        words = [w for token in tokens for w in ([token] if scheme.joiner == "-" else token.split("-"))]
+        if scheme.joiner == "-":
+            words = list(tokens)
+        else:
+            words = [w for token in tokens for w in token.split("-")]
         keys = [scheme.key_for(words)]
         if len(tokens) == 1:
             for variant in self.tokenizer.lexicon.variants_of(tokens[0]):

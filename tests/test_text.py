@@ -88,7 +88,7 @@ def c07_sentences(tokenizer):
     path = CASES / "C07_phrases_corpus.txt"
     if not path.is_file():
         pytest.skip("shared cases not available")
-    return tokenizer.tokenize_many(l for l in path.read_text().splitlines() if l.strip())
+    return tokenizer.tokenize_many(line for line in path.read_text().splitlines() if line.strip())
 
 
 def test_phrases_lexicon_joins_garment_terms_first(c07_sentences):
@@ -129,7 +129,7 @@ def test_phrases_without_lexicon_warn_on_overlaps():
     if not path.is_file():
         pytest.skip("shared cases not available")
     plain = FashionTokenizer(Lexicon(paths=None))
-    sentences = plain.tokenize_many(l for l in path.read_text().splitlines() if l.strip())
+    sentences = plain.tokenize_many(line for line in path.read_text().splitlines() if line.strip())
     with pytest.warns(UserWarning, match="overlapping phrase candidates were skipped"):
         _, report = plain.fit_phrases(sentences, min_count=1, threshold=0.1)
     assert report.skipped_overlaps[("boot-cut", "cut-jeans")] == 2

@@ -109,7 +109,8 @@ def execute_notebook(path: Path, *, profile: str, timeout: int = 3600):
     try:
         client.execute()
     except CellExecutionError as error:
-        raise ReportError(f"notebook {path.name} failed on profile {profile!r}:\n{error}") from error
+        message = f"notebook {path.name} failed on profile {profile!r}:\n{error}"
+        raise ReportError(message) from error
     return notebook
 
 
