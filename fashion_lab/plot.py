@@ -252,3 +252,35 @@ def plot_similarity_heatmap(
     fig.update_layout(title=title or f"Cosine similarity in {model.name}", width=width,
                       height=height)
     return fig
+
+
+def _prepare_training_curves(histories: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Return the histories in long form: route, step, metric (train_loss, dev_ndcg@10), value."""
+    frames = [h.assign(route=route) for route, h in histories.items() if len(h)]
+    if not frames:
+        return pd.DataFrame(columns=["route", "step", "metric", "value"])
+    wide = pd.concat(frames, ignore_index=True)
+    long = wide.melt(id_vars=["route", "step"], value_vars=["train_loss", "dev_ndcg@10"],
+                     var_name="metric", value_name="value")
+    return long.dropna(subset=["value"]).reset_index(drop=True)
+
+
+def plot_training_curves(histories: dict[str, pd.DataFrame], *, title: str | None = None,
+                         width: int | None = 900, height: int | None = 380) -> go.Figure:
+    """Plot training loss and dev nDCG@10 per route against the training step.
+
+    Returns:
+        A plotly ``go.Figure`` with two panels (loss left, nDCG@10 right), one line per route
+        and panel. Adapter steps are epochs.
+    """
+    data = _prepare_training_curves(histories)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("training loss", "dev nDCG@10"))
+    colours = dict(zip(data["route"].unique(), qualitative.Plotly * 3, strict=False))
+    for column, metric in enumerate(["train_loss", "dev_ndcg@10"], start=1):
+        for route, rows in data[data["metric"] == metric].groupby("route", sort=False):
+            fig.add_trace(go.Scatter(x=rows["step"], y=rows["value"], mode="lines+markers",
+                                     name=route, legendgroup=route, showlegend=column == 1,
+                                     line={"color": colours[route]}), row=1, col=column)
+    fig.update_xaxes(title_text="step (adapter: epoch)")
+    fig.update_layout(title=title or "Training curves", width=width, height=height)
+    return fig

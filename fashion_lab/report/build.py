@@ -72,18 +72,20 @@ def _peak_mb(who: int) -> float:
 
 
 def summary_sections(profile: Profile) -> list[tuple[str, str]]:
-    """Return the index sections: term benchmark, held-out search and term clusters."""
+    """Return the index sections: term benchmark, held-out search, term clusters, training."""
     from fashion_lab.evaluate import compare_models, load_term_benchmark
-    from fashion_lab.pipeline import prepare_models
-    from fashion_lab.plot import plot_term_map
+    from fashion_lab.pipeline import prepare_models, prepare_word_models
+    from fashion_lab.plot import plot_benchmark_scores, plot_term_map
     from fashion_lab.project import load_term_groups, project_terms
 
     models = prepare_models(profile)
     routes = _route_results(profile)
     if routes is not None:
         models.update(routes.models)
-    scores = compare_models(models.values(), load_term_benchmark())
-    sections = [("Term benchmark (fashion_terms v1)", table_html(scores))]
+    scores = compare_models(models.values(), load_term_benchmark(), n_resamples=1000,
+                            seed=profile.seed)
+    sections = [("Term benchmark (fashion_terms v1)",
+                 table_html(scores) + figure_html(plot_benchmark_scores(scores)))]
     if routes is not None:
         sections.append(("Held-out product search", table_html(routes.summary)))
 
@@ -91,6 +93,14 @@ def summary_sections(profile: Profile) -> list[tuple[str, str]]:
     projection = project_terms(models, groups, seed=profile.seed)
     figure = plot_term_map(projection.points, title="Jean cuts and dress lengths per model")
     sections.append(("Term clusters", figure_html(figure)))
+
+    cards = pd.DataFrame([{"model": m.name, "mode": m.card.mode, "seed": m.card.seed,
+                           "workers": m.card.workers, "tokens": m.card.n_tokens,
+                           "seconds": m.card.training_seconds, **m.card.versions}
+                          for m in prepare_word_models(profile).values()])
+    note = ("<p>Models trained in <code>fast</code> mode use several worker threads and are not "
+            "bit-for-bit reproducible; <code>reproducible</code> mode uses one worker.</p>")
+    sections.append(("Word model training", table_html(cards, "{:,.1f}") + note))
     return sections
 
 

@@ -1,0 +1,222 @@
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from fashion_lab.config import SAMPLE_DIR
+from fashion_lab.train.batching import (
+    DuplicateFreeBatchSampler,
+    feasible_batch_size,
+    find_duplicate_texts,
+    max_duplicate_free_batch,
+)
+from fashion_lab.train.heldout import RetrievalTask, split_pairs
+from fashion_lab.train.pairs import build_pairs, derive_query, is_copied_query, load_pairs
+
+CASES = Path(__file__).parents[2] / "shared" / "cases" / "inputs"
+
+
+def c09_pairs() -> tuple[list[str], list[str]]:
+    path = CASES / "C09_pairs_duplicates.jsonl"
+    if not path.is_file():
+        pytest.skip(f"case input missing: {path}")
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [r["anchor"] for r in rows], [r["positive"] for r in rows]
+
+
+def docs() -> pd.DataFrame:
+    return pd.DataFrame({
+        "doc_id": ["a1", "a2", "b1", "q1:question", "q1:answer", "q2:question", "q2:answer"],
+        "product_id": ["A", "A", "B", "Q", "Q", "Q", "Q"],
+        "text": ["Jersey dress with narrow straps and a flared skirt.",
+                 "Jersey dress with narrow straps and a flared skirt.",
+                 "Straight-cut jeans in washed denim with five pockets.",
+                 "Does it run small?", "Yes, order one size up.",
+                 "Is it see-through?", "No, the fabric is opaque."],
+        "title": ["Strap dress", "Strap dress", "Slim jeans", "", "", "", ""],
+        "source": ["hm"] * 3 + ["qa"] * 4,
+        "kind": ["description"] * 3 + ["question", "answer", "question", "answer"],
+        "category": ["Dress", "Dress", "Trousers", None, None, None, None],
+        "colour": ["Black", "Red", "Blue", None, None, None, None],
+        "pattern": ["Stripe", "Solid", "Denim", None, None, None, None],
+    })
+
+
+def test_copied_query_rejected():
+    target = "Jersey top with narrow shoulder straps."
+    assert is_copied_query("jersey top", target)
+    assert is_copied_query("narrow straps top", target)
+    assert is_copied_query("Strap top", "Other text entirely here", title="Strap top")
+    assert is_copied_query("top", "anything")
+
+
+def test_copied_query_plural_counts_as_copy():
+    assert is_copied_query("women tunics", "Sepia Women Printed White Tunic")
+
+
+def test_derived_query_kept_when_new_words():
+    assert not is_copied_query("black striped dress", "Jersey dress with narrow straps.")
+
+
+def test_derive_query_category_last():
+    query = derive_query({"category": "Dress", "colour": "Black", "pattern": "Stripe",
+                          "gender": "Women"}, rng=random.Random(3), drop_probability=0.0)
+    words = query.split()
+    assert words[-1] == "dress"
+    assert sorted(words[:-1]) == ["black", "stripe", "women"]
+
+
+def test_derive_query_skips_uninformative():
+    query = derive_query({"category": "Top", "pattern": "Solid", "colour": None},
+                         rng=random.Random(0), drop_probability=0.0)
+    assert query == "top"
+
+
+def test_build_pairs_types_and_qa_alignment():
+    pairs = build_pairs(docs(), seed=1)
+    questions = pairs[pairs["pair_type"] == "question"].set_index("query")["product_text"]
+    assert questions["Does it run small?"] == "Yes, order one size up."
+    assert questions["Is it see-through?"] == "No, the fabric is opaque."
+    titles = pairs[pairs["pair_type"] == "title"]
+    assert set(titles["query"]) == {"Strap dress", "Slim jeans"}
+    derived = pairs[pairs["pair_type"] == "derived"]
+    for query, target in zip(derived["query"], derived["product_text"], strict=True):
+        assert not is_copied_query(query, target)
+
+
+def test_load_pairs_example_file():
+    corpus = pd.DataFrame({"product_id": ["P001"], "text": ["High-rise bootcut jeans."]})
+    pairs = load_pairs(SAMPLE_DIR / "pairs_example.jsonl", corpus=corpus)
+    assert len(pairs) == 4
+    assert pairs.loc[0, "product_text"] == "High-rise bootcut jeans."
+    assert pairs["label"].tolist() == [1, 1, 1, 0]
+    assert pairs.loc[1, "hard_negative"].startswith("Skinny jeans")
+
+
+def test_load_pairs_product_id_needs_corpus():
+    with pytest.raises(ValueError, match="pass corpus="):
+        load_pairs(SAMPLE_DIR / "pairs_example.jsonl")
+
+
+def test_load_pairs_unknown_product_id(tmp_path):
+    path = tmp_path / "pairs.csv"
+    path.write_text("query,product_id\nmidi dress,X9\n")
+    corpus = pd.DataFrame({"product_id": ["P001"], "text": ["jeans"]})
+    with pytest.raises(ValueError, match=r"not in the corpus \(first: \['X9'\]\)"):
+        load_pairs(path, corpus=corpus)
+
+
+def test_load_pairs_missing_query_column(tmp_path):
+    path = tmp_path / "pairs.csv"
+    path.write_text("text,product_text\na,b\n")
+    with pytest.raises(ValueError, match="no 'query' column"):
+        load_pairs(path)
+
+
+def test_load_pairs_bad_label(tmp_path):
+    path = tmp_path / "pairs.csv"
+    path.write_text("query,product_text,label\na,b,2\n")
+    with pytest.raises(ValueError, match="label must be 1 or 0"):
+        load_pairs(path)
+
+
+def test_load_pairs_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="pair file not found"):
+        load_pairs(tmp_path / "nope.jsonl")
+
+
+def test_c09_duplicates_reported():
+    anchors, positives = c09_pairs()
+    report = find_duplicate_texts(anchors, positives).set_index("text")
+    assert set(report.index) == {"bootcut jeans", "dress that ends mid calf"}
+    assert report.loc["bootcut jeans", "as_anchor"] == 2
+    assert report.loc["dress that ends mid calf", "as_positive"] == 2
+
+
+def test_c09_batches_have_no_repeats():
+    anchors, positives = c09_pairs()
+    sampler = DuplicateFreeBatchSampler(anchors, positives, batch_size=4, seed=0)
+    for epoch in range(5):
+        sampler.set_epoch(epoch)
+        batches = sampler.batches()
+        for batch in batches:
+            texts = [anchors[i] for i in batch] + [positives[i] for i in batch]
+            assert len(texts) == len(set(texts))
+        placed = sum(len(b) for b in batches)
+        assert placed + sampler.dropped == 6
+
+
+def test_c09_batch_size_too_large_rejected():
+    anchors, positives = c09_pairs()
+    assert max_duplicate_free_batch(anchors, positives) == 4
+    with pytest.raises(ValueError, match="batch_size 5 cannot be filled.*at most 4 of the 6"):
+        DuplicateFreeBatchSampler(anchors, positives, batch_size=5)
+    assert feasible_batch_size(anchors, positives, 32) == 4
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_sampler_random_data_no_repeats(seed):
+    rng = random.Random(seed)
+    vocabulary = [f"text {i}" for i in range(rng.randint(15, 40))]
+    anchors = [rng.choice(vocabulary) for _ in range(60)]
+    positives = [rng.choice(vocabulary) for _ in range(60)]
+    batch_size = min(4, max_duplicate_free_batch(anchors, positives))
+    sampler = DuplicateFreeBatchSampler(anchors, positives, batch_size=batch_size, seed=seed)
+    batches = sampler.batches()
+    for batch in batches:
+        texts = [t for i in batch for t in {anchors[i], positives[i]}]
+        assert len(texts) == len(set(texts))
+        assert 2 <= len(batch) <= batch_size
+    assert sum(len(b) for b in batches) + sampler.dropped == 60
+    assert len({i for b in batches for i in b}) == sum(len(b) for b in batches)
+
+
+def test_split_pairs_keeps_products_apart():
+    pairs = pd.DataFrame({"query": [f"q{i}" for i in range(40)],
+                          "product_id": [f"P{i // 2}" for i in range(40)],
+                          "product_text": [f"text {i // 2}" for i in range(40)], "label": 1})
+    split = split_pairs(pairs, seed=0)
+    train, test = set(split.train["product_id"]), set(split.test["product_id"])
+    assert not train & test
+    assert not train & set(split.dev["product_id"])
+    assert not set(split.train["query"]) & set(split.test["query"])
+
+
+def test_retrieval_task_qrels_and_metrics():
+    pairs = pd.DataFrame({"query": ["red dress", "red dress", "jeans"],
+                          "product_id": ["A", "B", "C"],
+                          "product_text": ["dress a", "dress b", "jeans c"], "label": 1,
+                          "pair_type": "title"})
+    task = RetrievalTask.from_pairs(pairs, n_queries=5, n_corpus=10, seed=0)
+    by_text = {text: doc for doc, text in task.corpus.items()}
+    qid = next(q for q, text in task.queries.items() if text == "red dress")
+    assert task.qrels[qid] == {by_text["dress a"], by_text["dress b"]}
+    perfect = {q: sorted(task.qrels[q]) for q in task.queries}
+    assert task.evaluate(perfect)["ndcg@10"] == pytest.approx(1.0)
+
+
+def test_task_evaluate_exact_values():
+    task = RetrievalTask(queries={"q1": "bootcut jeans", "q2": "midi dress"},
+                         corpus={k: k for k in "abcxy"}, qrels={"q1": {"a"}, "q2": {"b", "c"}})
+    rankings = {"q1": ["x", "a"], "q2": ["b", "y", "c"]}
+    scores = task.evaluate(rankings, k=10)
+    assert set(scores) == {"ndcg@10", "mrr@10", "recall@10"}
+    ndcg_q1 = 1 / 1.5849625007211562
+    ndcg_q2 = (1 + 1 / 2) / (1 + 1 / 1.5849625007211562)
+    assert scores["ndcg@10"] == pytest.approx((ndcg_q1 + ndcg_q2) / 2)
+    assert scores["mrr@10"] == pytest.approx((0.5 + 1.0) / 2)
+    assert scores["recall@10"] == pytest.approx(1.0)
+
+
+def test_load_pairs_csv_without_label(tmp_path):
+    path = tmp_path / "pairs.csv"
+    path.write_text("query,product_text,label\nmidi dress,Dress that ends mid calf,\n"
+                    "mini dress,Short dress,0\n")
+    pairs = load_pairs(path)
+    assert pairs["label"].tolist() == [1, 0]
+    assert pairs["product_id"].str.startswith("text-").all()
+    assert pairs["product_id"].nunique() == 2
