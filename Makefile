@@ -2,6 +2,9 @@
 PYTHON ?= python3.11
 VENV ?= .venv
 PROFILE ?= full
+# The real datasets: a checkout beside a shared/data folder finds it without configuration.
+FASHION_LAB_DATA ?= $(wildcard $(abspath ..)/shared/data)
+export FASHION_LAB_DATA
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
