@@ -1,8 +1,8 @@
 """fashion_lab: find out whether adapting text embeddings to fashion is worth it.
 
 The package backs the numbered notebooks in ``notebooks/``. Modules follow the stages of the
-lab, and imports flow one way: data -> text -> models/train -> evaluate/project -> plot ->
-probe -> report.
+lab, and imports flow one way: data -> text -> models -> evaluate -> train -> project -> plot
+-> probe -> pipeline -> report. Training imports evaluate for its early-stopping metric.
 """
 
 import os

@@ -19,12 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     set_verbosity(logging.INFO)
-    from fashion_lab.data import DatasetNotFoundError
+    from fashion_lab.data import ChecksumError, DatasetNotFoundError
     from fashion_lab.report import ReportError, build_report
 
     try:
         path = build_report(args.profile, out_dir=args.out)
-    except (DatasetNotFoundError, ReportError) as error:
+    except (ChecksumError, DatasetNotFoundError, ReportError) as error:
         print(f"fashion_lab report failed: {error}", file=sys.stderr)
         return 1
     print(f"report written to {path}")

@@ -23,8 +23,10 @@ class TermNotFoundError(KeyError):
         vocab_size: int,
         suggestions: Sequence[str] = (),
         tried: Sequence[str] = (),
+        normalized: str | None = None,
     ) -> None:
         self.term = term
+        self.normalized = normalized
         self.model = model
         self.vocab_size = vocab_size
         self.suggestions = list(suggestions)
@@ -33,6 +35,9 @@ class TermNotFoundError(KeyError):
 
     def __str__(self) -> str:
         tried = f" (keys tried: {', '.join(self.tried)})" if self.tried else ""
+        if self.normalized is not None:
+            tried += (f"; looked up after case folding and the lexicon as {self.normalized!r}"
+                      if self.normalized != self.term else "; case folding changed nothing")
         close = (
             f"; close keys: {', '.join(self.suggestions)}"
             if self.suggestions

@@ -22,6 +22,9 @@ DATA_ENV = "FASHION_LAB_DATA"
 ARTIFACTS_ENV = "FASHION_LAB_ARTIFACTS"
 #: Environment variable that selects the profile when a notebook runs headless.
 PROFILE_ENV = "FASHION_LAB_PROFILE"
+#: Set to "1" by the report runner: notebooks then show static tables instead of widgets and
+#: no progress bars.
+STATIC_ENV = "FASHION_LAB_STATIC"
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent

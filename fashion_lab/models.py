@@ -40,6 +40,7 @@ class TermLookup:
             ``missing``.
         suggestions: close keys, for a missing term.
         note: a short human-readable explanation.
+        tried: the keys looked up, for a missing term.
     """
 
     term: str
@@ -48,6 +49,7 @@ class TermLookup:
     method: LookupMethod
     suggestions: tuple[str, ...] = ()
     note: str = ""
+    tried: tuple[str, ...] = ()
 
     @property
     def found(self) -> bool:
@@ -122,7 +124,7 @@ class EmbeddingModel(ABC):
     @property
     @abstractmethod
     def vocab_size(self) -> int:
-        """Number of keys the model can return as neighbours."""
+        """Number of keys: words for word vectors, word pieces for sentence encoders."""
 
     @abstractmethod
     def lookup(self, term: str) -> TermLookup:
@@ -172,7 +174,8 @@ class EmbeddingModel(ABC):
             lookups = [self.lookup(term_a), self.lookup(term_b)]
             missing = [lookup.term for lookup in lookups if not lookup.found]
             if missing:
-                status = f"not in vocabulary: {', '.join(missing)}"
+                status = (f"not in vocabulary of {self.name} ({self.vocab_size:,} keys): "
+                          f"{', '.join(missing)}")
                 rows.append((term_a, term_b, float("nan"), status))
             else:
                 score = float(np.dot(self._vector(lookups[0]), self._vector(lookups[1])))
@@ -198,7 +201,8 @@ class EmbeddingModel(ABC):
         return key
 
     def _not_found(self, lookup: TermLookup) -> TermNotFoundError:
-        return TermNotFoundError(lookup.term, self.name, self.vocab_size, lookup.suggestions)
+        return TermNotFoundError(lookup.term, self.name, self.vocab_size, lookup.suggestions,
+                                 tried=lookup.tried, normalized=lookup.normalized)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(name={self.name!r}, dim={self.dim}, "
@@ -258,7 +262,7 @@ class WordVectorModel(EmbeddingModel):
                 keys.append(scheme.key_for(variant.replace("-", " ").split()))
                 keys.append(scheme.key_for([variant.replace(" ", "")]))
         if not scheme.lowercase:
-            keys += [k.title() for k in keys]
+            keys += [scheme.prefix + k[len(scheme.prefix):].title() for k in keys]
         return list(dict.fromkeys(keys))
 
     def lookup(self, term: str) -> TermLookup:
@@ -283,7 +287,7 @@ class WordVectorModel(EmbeddingModel):
                               note="built from character n-grams (not in the vocabulary)")
         return TermLookup(term, normalized, None, "missing",
                           suggestions=tuple(self._suggest(tokens)),
-                          note=f"keys tried: {', '.join(tried[:4])}")
+                          note=f"keys tried: {', '.join(tried[:4])}", tried=tuple(tried[:4]))
 
     def _composition(self, tokens: list[str]) -> list[str] | None:
         """Return keys of the words of a multi-word term when all of them are known."""
@@ -319,8 +323,10 @@ class WordVectorModel(EmbeddingModel):
         """
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         empty = 0
+        texts = _checked_texts(texts)
         for i, text in enumerate(texts):
-            keys = [t for t in self.tokenizer.tokenize(text) if self._has(t)]
+            keys = [self.scheme.key_for([t]) for t in self.tokenizer.tokenize(text)]
+            keys = [k for k in keys if self._has(k)]
             if keys:
                 out[i] = _unit(self.wv.get_mean_vector(keys, pre_normalize=True))
             else:
@@ -377,7 +383,8 @@ class SentenceModel(EmbeddingModel):
 
     @property
     def vocab_size(self) -> int:
-        return len(self.vocabulary)
+        tokenizer = getattr(self.encoder, "tokenizer", None)
+        return int(getattr(tokenizer, "vocab_size", 0) or len(self.vocabulary))
 
     def lookup(self, term: str) -> TermLookup:
         normalized = self.tokenizer.normalize_term(term)
@@ -398,7 +405,7 @@ class SentenceModel(EmbeddingModel):
 
     def encode(self, texts: Sequence[str], *, batch_size: int | None = None,
                show_progress: bool = False) -> np.ndarray:
-        texts = [str(t) for t in texts]
+        texts = _checked_texts(texts)
         batch_size = batch_size or self.batch_size
 
         def run(batch: Sequence[str]) -> np.ndarray:
@@ -421,6 +428,20 @@ class SentenceModel(EmbeddingModel):
         scores = self._vocab_vectors @ vector
         top = np.argsort(-scores, kind="stable")[:k]
         return [(self.vocabulary[i], float(scores[i])) for i in top]
+
+
+def _checked_texts(texts: Sequence[str]) -> list[str]:
+    """Return `texts` as a list, raising TypeError for any value that is not a string."""
+    texts = list(texts)
+    bad = [i for i, text in enumerate(texts) if not isinstance(text, str)]
+    if bad:
+        shown = ", ".join(f"{i} ({texts[i]!r})" for i in bad[:5])
+        raise TypeError(
+            f"texts must be strings; {len(bad)} of {len(texts)} are not, at positions {shown}. "
+            "Missing values in a table arrive as float NaN: drop or fill them first, e.g. with "
+            "fashion_lab.data.clean_documents"
+        )
+    return texts
 
 
 def _how_normalized(term: str, normalized: str) -> str:

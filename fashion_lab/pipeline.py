@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from fashion_lab.cache import EncodingCache
 from fashion_lab.config import Profile, artifacts_dir, get_profile
 from fashion_lab.data import Corpus, load_corpus
@@ -71,13 +73,16 @@ def prepare_tokens(profile: Profile | str | None = None) -> TokenizedCorpus:
     profile = get_profile(profile)
     corpus = prepare_corpus(profile)
     min_count = PHRASE_MIN_COUNT.get(profile.name, 10)
-    path = profile_dir(profile) / "tokens" / f"{_key(corpus.checksum, min_count)}.pkl"
+    base = FashionTokenizer()
+    # Lexicon edits change the tokens, so the lexicon files are part of the cache key.
+    lexicon = [hashlib.sha256(path.read_bytes()).hexdigest() for path in base.lexicon.paths]
+    key = _key(corpus.checksum, min_count, PHRASE_THRESHOLD, lexicon)
+    path = profile_dir(profile) / "tokens" / f"{key}.pkl"
     if path.is_file():
         with path.open("rb") as f:
             return pickle.load(f)
 
     start = time.perf_counter()
-    base = FashionTokenizer()
     lexicon_tokens = base.tokenize_many(corpus.documents["text"])
     tokenizer, report = base.fit_phrases(lexicon_tokens, min_count=min_count,
                                          threshold=PHRASE_THRESHOLD)
@@ -123,9 +128,9 @@ def neighbor_vocabulary(model: TrainedWordModel, size: int = NEIGHBOR_VOCABULARY
     return keys[:size]
 
 
-def encoding_cache(profile: Profile | str | None = None) -> EncodingCache:
-    """Return the profile's sentence-encoding cache."""
-    return EncodingCache(profile_dir(get_profile(profile)) / "encodings")
+def encoding_cache() -> EncodingCache:
+    """Return the sentence-encoding cache, shared by all profiles (keyed by model and text)."""
+    return EncodingCache(artifacts_dir() / "encodings")
 
 
 def prepare_models(profile: Profile | str | None = None) -> dict[str, EmbeddingModel]:
@@ -138,7 +143,24 @@ def prepare_models(profile: Profile | str | None = None) -> dict[str, EmbeddingM
         models[model.name] = model.as_embedding_model()
     glove = load_glove(tokenizer=tokenizer)
     minilm = load_minilm(vocabulary=neighbor_vocabulary(trained["word2vec"]),
-                         tokenizer=tokenizer, cache=encoding_cache(profile))
+                         tokenizer=tokenizer, cache=encoding_cache())
     models[glove.name] = glove
     models[minilm.name] = minilm
     return models
+
+
+def heldout_summary(routes, models: dict[str, EmbeddingModel]) -> pd.DataFrame:
+    """Add the word models to the routes' held-out search table, scored on the same queries.
+
+    Args:
+        routes: the result of :func:`fashion_lab.train.routes.run_routes`.
+        models: models from :func:`prepare_models`; word models rank products by the mean of
+            their token vectors, sentence models are already in the routes' table.
+    """
+    rows = []
+    for name, model in models.items():
+        if model.kind != "word":
+            continue
+        metrics = routes.task.evaluate(routes.task.rank_by_embeddings(model.encode))
+        rows.append({"route": name, "kind": "word vectors (token mean)", **metrics})
+    return pd.concat([routes.summary, pd.DataFrame(rows)], ignore_index=True)

@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 
 from fashion_lab._checks import TermNotFoundError, check_positive_int
+from fashion_lab.config import STATIC_ENV
 from fashion_lab.models import EmbeddingModel, TermLookup
 from fashion_lab.project import named_models
 
 logger = logging.getLogger(__name__)
 
 #: Set to ``"1"`` (the report runner does) to display probes as static HTML tables only.
-STATIC_ENV = "FASHION_LAB_STATIC"
 
 Models = Mapping[str, EmbeddingModel] | Sequence[EmbeddingModel]
 

@@ -61,7 +61,7 @@ def test_similarities_batch_marks_unknown_not_zero(toy):
     assert table.loc[0, "score"] == pytest.approx(0.8)
     assert table.loc[0, "status"] == "ok"
     assert math.isnan(table.loc[1, "score"])
-    assert table.loc[1, "status"] == "not in vocabulary: jeggings"
+    assert table.loc[1, "status"] == "not in vocabulary of toy (4 keys): jeggings"
 
 
 def test_term_vectors_nan_rows_for_missing(toy):
@@ -105,8 +105,31 @@ def test_c01_every_query_gets_a_result(c01_model):
     assert scored.loc[0, "status"] == "ok"
     expected = model.wv.similarity("bootcut", "flare")
     assert scored.loc[0, "score"] == pytest.approx(expected, abs=1e-6)
-    assert scored.loc[1, "status"] == "not in vocabulary: jeggings"
+    expected_status = f"not in vocabulary of {model.name} ({model.vocab_size} keys): jeggings"
+    assert scored.loc[1, "status"] == expected_status
     assert math.isnan(scored.loc[1, "score"])
+
+
+def test_missing_term_message_states_case_folding(toy):
+    with pytest.raises(TermNotFoundError) as info:
+        toy.term_vector("Jeggings")
+    message = str(info.value)
+    assert "keys tried: jeggings, jegging, jeggins" in message
+    assert "after case folding and the lexicon as 'jeggings'" in message
+
+
+@pytest.mark.parametrize("bad", [float("nan"), None, 32])
+def test_encode_rejects_non_string_text(toy, bad):
+    with pytest.raises(TypeError, match=r"1 of 2 are not, at positions 1 .*clean_documents"):
+        toy.encode(["bootcut jeans", bad])
+
+
+def test_encode_uses_key_scheme():
+    model = load_word_vectors(case_path("C06_pretrained_prefixed.txt"))
+    vectors = model.encode(["midi and flare", "palazzo"])
+    expected = model.term_vector("midi") + model.term_vector("flare")
+    assert np.allclose(vectors[0], expected / np.linalg.norm(expected), atol=1e-6)
+    assert not vectors[1].any()
 
 
 def test_c01_unknown_neighbor_query_names_model_and_size(c01_model):

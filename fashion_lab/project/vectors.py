@@ -225,8 +225,9 @@ def _place(projection: Projection, unique: np.ndarray, n_components: int, n_neig
     try:
         coordinates = _fit_umap(unique, **params)
     except Exception as error:  # noqa: BLE001 - numba and eigensolver errors vary by version
-        logger.warning("projection: UMAP failed on %d points, placing them by PCA instead",
-                       n_points, exc_info=True)
+        logger.warning("projection: UMAP failed on %d points (%s: %s), placing them by PCA "
+                       "instead", n_points, type(error).__name__, error)
+        logger.debug("projection: UMAP failure details", exc_info=True)
         projection.method = "pca"
         projection.coordinates = _pca(unique, n_components)
         notes.append(f"UMAP failed ({type(error).__name__}: {error}); placed by PCA instead")

@@ -17,12 +17,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fashion_lab.config import PROFILE_ENV, REPO_DIR
+from fashion_lab.config import PROFILE_ENV, REPO_DIR, STATIC_ENV
 
 logger = logging.getLogger(__name__)
 
-#: Set to "1" by the report runner: notebooks then show static tables instead of widgets.
-STATIC_ENV = "FASHION_LAB_STATIC"
 NOTEBOOK_DIR = REPO_DIR / "notebooks"
 FIGURE_CLASS = "fashion-lab-figure"
 PLOTLY_JS = "plotly.min.js"
@@ -102,15 +100,23 @@ def execute_notebook(path: Path, *, profile: str, timeout: int = 3600):
     from nbclient.exceptions import CellExecutionError
 
     notebook = nbformat.read(path, as_version=4)
-    os.environ[PROFILE_ENV] = profile
-    os.environ[STATIC_ENV] = "1"
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
+    # The kernel inherits this process's environment; restore it afterwards.
+    saved = {name: os.environ.get(name) for name in (PROFILE_ENV, STATIC_ENV)}
+    os.environ[PROFILE_ENV] = profile
+    os.environ[STATIC_ENV] = "1"
     try:
         client.execute()
     except CellExecutionError as error:
         message = f"notebook {path.name} failed on profile {profile!r}:\n{error}"
         raise ReportError(message) from error
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     return notebook
 
 

@@ -221,7 +221,7 @@ def train_word_model(
         n_sentences=len(sentences), n_tokens=n_tokens, vocab_size=len(model.wv),
         training_seconds=round(seconds, 2),
         loss_per_epoch=callback.losses if algorithm == "word2vec" else None,
-        loss_note=("gensim's running negative-sampling loss summed over each epoch"
+        loss_note=("gensim's negative-sampling loss summed over each epoch"
                    if algorithm == "word2vec" else "gensim FastText does not report a loss"),
         versions=_versions(),
     )
@@ -246,7 +246,6 @@ class _EpochLogger(CallbackAny2Vec):
     def __init__(self, algorithm: str, epochs: int, show_progress: bool) -> None:
         self.algorithm = algorithm
         self.losses: list[float] = []
-        self._previous = 0.0
         self._start = 0.0
         self._bar = None
         if show_progress:
@@ -256,14 +255,15 @@ class _EpochLogger(CallbackAny2Vec):
 
     def on_epoch_begin(self, model) -> None:
         self._start = time.perf_counter()
+        if self.algorithm == "word2vec":
+            # gensim sums the loss in a float32 over the whole train() call, which stops growing
+            # once it is large; starting each epoch at 0 keeps the per-epoch sum precise.
+            model.running_training_loss = 0.0
 
     def on_epoch_end(self, model) -> None:
         seconds = time.perf_counter() - self._start
         if self.algorithm == "word2vec":
-            # The running loss is cumulative over the whole train() call.
-            total = float(model.get_latest_training_loss())
-            self.losses.append(round(total - self._previous, 2))
-            self._previous = total
+            self.losses.append(round(float(model.get_latest_training_loss()), 2))
             logger.info("%s: epoch %d loss %.0f in %.1f s", self.algorithm, len(self.losses),
                         self.losses[-1], seconds)
         else:
