@@ -64,3 +64,14 @@ def test_failing_notebook_names_notebook(tmp_path):
     notebook = write_notebook(tmp_path / "broken.ipynb", "raise ValueError('no data')")
     with pytest.raises(ReportError, match="notebook broken.ipynb failed on profile 'sample'"):
         render_notebook(notebook, tmp_path, profile="sample")
+
+
+def test_figure_without_setup_fails_the_page(tmp_path):
+    # Without setup_notebook() plotly's default renderer emits a mimetype that nbconvert's HTML
+    # export drops, so the page must be rejected instead of shipping without the figure.
+    notebook = write_notebook(
+        tmp_path / "nosetup.ipynb",
+        "import plotly.express as px\npx.scatter(x=[1, 2], y=[3, 4])",
+    )
+    with pytest.raises(ReportError, match="displayed 1 figures but the HTML holds 0"):
+        render_notebook(notebook, tmp_path, profile="sample")
