@@ -27,9 +27,20 @@ from pathlib import Path
 
 import numpy as np
 
+from fashion_lab.config import artifacts_dir
+
 logger = logging.getLogger(__name__)
 
 _SAFE_ID = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def encoding_cache_dir() -> Path:
+    """Return ``artifacts_dir() / "encodings"``, the encoding cache shared by every profile.
+
+    One folder serves all profiles, because vectors are keyed by model id and text hash, so
+    a text encoded under one profile is reused by the others.
+    """
+    return artifacts_dir() / "encodings"
 
 
 def text_hash(text: str) -> str:

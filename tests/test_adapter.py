@@ -106,3 +106,17 @@ def test_adapter_resumes_from_checkpoint(tmp_path, monkeypatch):
                           config=config, show_progress=False)
     assert np.allclose(resumed.history["train_loss"].iloc[3:], fresh.history["train_loss"].iloc[3:],
                        atol=1e-5)
+
+
+def test_adapter_leaves_out_label_zero(tmp_path):
+    pairs = toy_pairs(16)
+    dev = RetrievalTask.from_pairs(pairs, n_queries=16, n_corpus=16, seed=0)
+    config = AdapterConfig(epochs=2, batch_size=4)
+    labelled = pairs.assign(label=[0] * 4 + [1] * 12)
+    trained = train_adapter(base_model(), labelled, dev_task=dev, output_dir=tmp_path,
+                            config=config, show_progress=False)
+    all_positive = train_adapter(base_model(), pairs, dev_task=dev, output_dir=tmp_path,
+                                 config=config, show_progress=False)
+    assert trained.card["n_pairs"] == 12
+    assert all_positive.card["n_pairs"] == 16
+    assert trained.path != all_positive.path

@@ -100,3 +100,10 @@ def test_cache_other_dim_raises(tmp_path):
     cache.encode("toy", ["a"], CountingEncoder(), dim=3)
     with pytest.raises(ValueError, match="stores vectors of dim 3, expected 4"):
         EncodingCache(tmp_path).encode("toy", ["a"], CountingEncoder(), dim=4)
+
+
+def test_encoding_cache_dir_shared_by_profiles(tmp_path, monkeypatch):
+    from fashion_lab.cache import encoding_cache_dir
+
+    monkeypatch.setenv("FASHION_LAB_ARTIFACTS", str(tmp_path))
+    assert encoding_cache_dir() == tmp_path / "encodings"

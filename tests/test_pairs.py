@@ -4,6 +4,7 @@ import json
 import random
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -14,8 +15,14 @@ from fashion_lab.train.batching import (
     find_duplicate_texts,
     max_duplicate_free_batch,
 )
-from fashion_lab.train.heldout import RetrievalTask, split_pairs
-from fashion_lab.train.pairs import build_pairs, derive_query, is_copied_query, load_pairs
+from fashion_lab.train.heldout import RetrievalTask, rank_corpus, split_pairs
+from fashion_lab.train.pairs import (
+    build_pairs,
+    derive_query,
+    is_copied_query,
+    load_pairs,
+    positive_pairs,
+)
 
 CASES = Path(__file__).parents[2] / "shared" / "cases" / "inputs"
 
@@ -147,7 +154,7 @@ def test_c09_batches_have_no_repeats():
             texts = [anchors[i] for i in batch] + [positives[i] for i in batch]
             assert len(texts) == len(set(texts))
         placed = sum(len(b) for b in batches)
-        assert placed + sampler.dropped == 6
+        assert placed + sampler.dropped + sampler.collapsed == 6
 
 
 def test_c09_batch_size_too_large_rejected():
@@ -171,7 +178,7 @@ def test_sampler_random_data_no_repeats(seed):
         texts = [t for i in batch for t in {anchors[i], positives[i]}]
         assert len(texts) == len(set(texts))
         assert 2 <= len(batch) <= batch_size
-    assert sum(len(b) for b in batches) + sampler.dropped == 60
+    assert sum(len(b) for b in batches) + sampler.dropped + sampler.collapsed == 60
     assert len({i for b in batches for i in b}) == sum(len(b) for b in batches)
 
 
@@ -220,3 +227,159 @@ def test_load_pairs_csv_without_label(tmp_path):
     assert pairs["label"].tolist() == [1, 0]
     assert pairs["product_id"].str.startswith("text-").all()
     assert pairs["product_id"].nunique() == 2
+
+
+def anchor_heavy_pairs() -> tuple[list[str], list[str]]:
+    # 30 pairs share the anchor "black dress", so each batch can hold only one of them.
+    anchors = ["black dress"] * 30 + [f"query {i}" for i in range(10)]
+    positives = [f"dress text {i}" for i in range(30)] + [f"product {i}" for i in range(10)]
+    return anchors, positives
+
+
+def test_sampler_len_equals_batches_yielded():
+    anchors, positives = anchor_heavy_pairs()
+    with pytest.warns(UserWarning, match=r"26 of 40 distinct pairs \(65%\) are dropped"):
+        sampler = DuplicateFreeBatchSampler(anchors, positives, batch_size=4, seed=0)
+        length = len(sampler)
+    batches = list(sampler)
+    assert length == len(batches)
+    assert length == 4
+    assert sampler.dropped == 26
+    assert sum(len(b) for b in batches) == 14
+
+
+def test_sampler_len_follows_epoch():
+    anchors, positives = anchor_heavy_pairs()
+    with pytest.warns(UserWarning):
+        sampler = DuplicateFreeBatchSampler(anchors, positives, batch_size=4, seed=0)
+        for epoch in range(3):
+            sampler.set_epoch(epoch)
+            assert len(sampler) == len(list(sampler))
+
+
+def test_sampler_collapses_identical_pairs():
+    anchors = ["midi dress", "Midi  dress", "bootcut jeans", "wide leg trousers"]
+    positives = ["dress that ends mid calf", "dress that ends mid calf", "kick flare denim",
+                 "palazzo pants"]
+    sampler = DuplicateFreeBatchSampler(anchors, positives, batch_size=3, seed=0)
+    placed = [i for batch in sampler for i in batch]
+    assert sampler.collapsed == 1
+    assert sorted(placed) == [0, 2, 3]
+    assert sampler.dropped == 0
+
+
+def test_sampler_few_drops_no_warning():
+    anchors = [f"query {i}" for i in range(9)] + ["query 0"]
+    positives = [f"product {i}" for i in range(10)]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sampler = DuplicateFreeBatchSampler(anchors, positives, batch_size=5, seed=0)
+        batches = sampler.batches()
+    assert sum(len(b) for b in batches) + sampler.dropped == 10
+    assert sampler.dropped <= 1
+
+
+def test_label_zero_pairs_not_trained_or_relevant():
+    pairs = pd.DataFrame({"query": [f"q{i}" for i in range(40)],
+                          "product_id": [f"P{i // 2}" for i in range(40)],
+                          "product_text": [f"text {i}" for i in range(40)],
+                          "label": [0 if i % 4 == 0 else 1 for i in range(40)],
+                          "pair_type": "user"})
+    split = split_pairs(pairs, seed=0)
+    assert (split.train["label"] == 1).all()
+    task = RetrievalTask.from_pairs(split.test, n_queries=50, n_corpus=50, seed=0)
+    negatives = set(split.test.loc[split.test["label"] == 0, "query"])
+    assert negatives
+    assert not negatives & set(task.queries.values())
+
+
+def test_positive_pairs_drops_label_zero():
+    pairs = pd.DataFrame({"query": ["a", "b", "c"], "product_text": ["x", "y", "z"],
+                          "label": [1, 0, None]})
+    kept = positive_pairs(pairs)
+    assert kept["query"].tolist() == ["a", "c"]
+    no_label = pairs.drop(columns="label")
+    assert positive_pairs(no_label) is no_label
+
+
+def test_rank_corpus_cosine_order():
+    queries = np.array([[1.0, 0.0], [0.0, 2.0]])
+    corpus = np.array([[0.5, 0.5], [3.0, 0.0], [0.0, 0.1], [0.0, 0.1]])
+    ranking = rank_corpus(queries, corpus, ["qa", "qb"], ["d0", "d1", "d2", "d3"], k=3)
+    assert ranking == {"qa": ["d1", "d0", "d2"], "qb": ["d2", "d3", "d0"]}
+
+
+def fake_dataset(name: str) -> pd.DataFrame:
+    """Two H&M colour variants that repeat one description, and one other product."""
+    return pd.DataFrame({
+        "doc_id": [f"{name}-1", f"{name}-2", f"{name}-3"],
+        "product_id": [f"{name}-A", f"{name}-A", f"{name}-B"],
+        "text": [f"Jersey dress from {name} with narrow straps."] * 2
+        + [f"Straight-cut jeans from {name} in washed denim."],
+        "title": ["Strap dress", "Strap dress", "Slim jeans"],
+        "source": name, "kind": "description",
+        "category": ["Dress", "Dress", "Trousers"], "colour": ["Black", "Red", "Blue"],
+        "pattern": ["Stripe", "Stripe", "Denim"], "gender": "Women",
+    })
+
+
+@pytest.fixture
+def one_dataset_missing(monkeypatch):
+    from fashion_lab import data
+
+    def load_dataset(name, **kwargs):
+        if name == "hm_articles":
+            raise data.DatasetNotFoundError(f"dataset {name} not found in /nowhere",
+                                            dataset=name)
+        return fake_dataset(name)
+
+    monkeypatch.setattr(data, "load_dataset", load_dataset)
+
+
+def test_profile_documents_skip_missing_dataset(one_dataset_missing, caplog):
+    from fashion_lab.config import get_profile
+    from fashion_lab.train.heldout import PAIR_DATASETS, load_profile_documents
+
+    with caplog.at_level("WARNING", logger="fashion_lab.train.heldout"):
+        source = load_profile_documents(get_profile("quick"))
+    assert source.skipped == ["hm_articles"]
+    assert "skipping dataset hm_articles" in caplog.text
+    loaded = [name for name in PAIR_DATASETS if name != "hm_articles"]
+    assert sorted(source.documents["source"].unique()) == sorted(loaded)
+
+
+def test_profile_pairs_colour_variants_one_pair(one_dataset_missing):
+    from fashion_lab.config import get_profile
+    from fashion_lab.train.heldout import profile_pairs
+
+    pairs, skipped = profile_pairs(get_profile("quick"))
+    titles = pairs[pairs["pair_type"] == "title"]
+    assert skipped == ["hm_articles"]
+    assert titles["query"].value_counts().to_dict() == {"Strap dress": 3, "Slim jeans": 3}
+    assert not pairs.duplicated(["query", "product_text"]).any()
+
+
+def test_unlabelled_texts_skip_missing_dataset(one_dataset_missing):
+    from fashion_lab.config import get_profile
+    from fashion_lab.train.heldout import unlabelled_texts
+
+    texts, skipped = unlabelled_texts(get_profile("quick"))
+    assert skipped == ["hm_articles"]
+    assert len(texts) == 4
+    assert len(set(texts)) == 4
+
+
+def test_profile_pairs_no_dataset_raises(monkeypatch):
+    from fashion_lab import data
+    from fashion_lab.config import get_profile
+    from fashion_lab.train.heldout import profile_pairs
+
+    def load_dataset(name, **kwargs):
+        raise data.DatasetNotFoundError(f"dataset {name} not found", dataset=name)
+
+    monkeypatch.setattr(data, "load_dataset", load_dataset)
+    with pytest.raises(data.DatasetNotFoundError,
+                       match=r"pairs: none of the datasets \['myntra_products_catalog'"):
+        profile_pairs(get_profile("quick"))

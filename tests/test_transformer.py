@@ -173,3 +173,99 @@ def test_chunked_model_averages_windows(trained, tmp_path):
     assert chunked.model_id == plain.model_id + "-chunked"
     short = ["crimson jacket"]
     assert np.allclose(chunked.encode(short), plain.encode(short), atol=1e-5)
+
+
+def test_cache_key_covers_hard_negative_and_label():
+    from fashion_lab.train.transformer import cache_key
+
+    dev = RetrievalTask.from_pairs(PAIRS, n_queries=8, n_corpus=8, seed=0, name="dev")
+    with_negatives = PAIRS.assign(hard_negative="article zz99q")
+    other_negatives = PAIRS.assign(hard_negative="article yy88q")
+    relabelled = PAIRS.assign(label=[0] + [1] * (len(PAIRS) - 1))
+    key = cache_key(PAIRS, dev, CONFIG)
+    assert cache_key(PAIRS.copy(), dev, CONFIG) == key
+    assert cache_key(with_negatives, dev, CONFIG) != key
+    assert cache_key(with_negatives, dev, CONFIG) != cache_key(other_negatives, dev, CONFIG)
+    assert cache_key(relabelled, dev, CONFIG) != key
+
+
+def test_encoder_truncated_texts_file(trained):
+    model, _, _ = trained
+    listed = pd.read_csv(model.path / model.card["truncated_texts_file"])
+    assert list(listed.columns) == ["id", "n_tokens"]
+    assert len(listed) == model.card["texts_truncated"]
+    assert (listed["n_tokens"] > CONFIG.max_seq_length).all()
+
+
+def test_task_long_texts_roles(trained):
+    from fashion_lab.train.runtime import task_long_texts
+
+    model, _, _ = trained
+    encoder = model.load(device="cpu")
+    queries = {"q0": "red dress", "q1": "a very long query about a red midi dress with pockets"}
+    corpus = {"d0": "short text", "d1": "a much longer product description with many words"}
+    report = task_long_texts(encoder, queries, corpus, limit=8)
+    roles = dict(zip(report["id"], report["role"], strict=True))
+    assert roles == {"d1": "corpus", "q1": "query"}
+    assert report.set_index("id").loc["d1", "text"] == corpus["d1"]
+    assert task_long_texts(encoder, queries, corpus).empty
+
+
+def fake_catalogue(name: str, n_products: int = 40) -> pd.DataFrame:
+    """A catalogue of distinct products, each with a title and a description."""
+    colours = ["black", "red", "blue", "green"]
+    return pd.DataFrame({
+        "doc_id": [f"{name}-{i}" for i in range(n_products)],
+        "product_id": [f"{name}-P{i}" for i in range(n_products)],
+        "text": [f"{colours[i % 4]} cotton shirt number {i} from {name} with long sleeves"
+                 for i in range(n_products)],
+        "title": [f"Shirt model {i} {name}" for i in range(n_products)],
+        "source": name, "kind": "description", "category": "Shirt",
+        "colour": [colours[i % 4] for i in range(n_products)], "pattern": "Stripe",
+        "gender": "Men",
+    })
+
+
+def test_run_routes_skips_simcse_without_text(tmp_path, monkeypatch):
+    from fashion_lab import data
+    from fashion_lab.train.heldout import UNLABELLED_DATASETS
+    from fashion_lab.train.routes import run_routes
+
+    def load_dataset(name, **kwargs):
+        if name in UNLABELLED_DATASETS:
+            raise data.DatasetNotFoundError(f"dataset {name} not found", dataset=name)
+        return fake_catalogue(name)
+
+    monkeypatch.setattr(data, "load_dataset", load_dataset)
+    monkeypatch.setenv("FASHION_LAB_ARTIFACTS", str(tmp_path))
+    results = run_routes("quick", routes=["bm25", "simcse+finetune"], show_progress=False)
+    assert results.summary["route"].tolist() == ["bm25"]
+    assert set(results.skipped_routes) == {"simcse", "simcse+finetune"}
+    assert results.skipped_datasets["pairs"] == ["hm_articles"]
+    assert results.skipped_datasets["unlabelled text"] == list(UNLABELLED_DATASETS)
+    assert results.task.info["skipped_datasets"] == ["hm_articles"]
+    assert results.long_texts.empty
+
+
+def test_run_routes_counts_and_chunks_long_texts(tmp_path, monkeypatch):
+    from fashion_lab import data
+    from fashion_lab.train.routes import run_routes
+
+    def load_dataset(name, **kwargs):
+        catalogue = fake_catalogue(name)
+        # Every fourth description is about 400 tokens, over MiniLM's limit of 256.
+        long_rows = catalogue.index % 4 == 0
+        catalogue.loc[long_rows, "text"] += " with a stitched seam" * 100
+        return catalogue
+
+    monkeypatch.setattr(data, "load_dataset", load_dataset)
+    monkeypatch.setenv("FASHION_LAB_ARTIFACTS", str(tmp_path))
+    results = run_routes("quick", routes=["generic"], show_progress=False,
+                         chunk_long_texts=True)
+    long_texts = results.long_texts
+    assert results.chunk_long_texts
+    assert len(long_texts) > 0
+    assert (long_texts["n_tokens"] > 256).all()
+    assert set(long_texts["role"]) == {"corpus"}
+    assert set(long_texts["id"]) <= set(results.task.corpus)
+    assert results.models["generic"].model_id == "all-MiniLM-L6-v2-chunked"

@@ -21,15 +21,19 @@ import pandas as pd
 
 from fashion_lab.models import SentenceModel
 from fashion_lab.train.batching import DuplicateFreeBatchSampler
-from fashion_lab.train.heldout import RetrievalTask
+from fashion_lab.train.heldout import RetrievalTask, rank_corpus
+from fashion_lab.train.pairs import positive_pairs
 from fashion_lab.train.runtime import (
     PeakMemory,
     Stopwatch,
     checksum,
     folder_size_mb,
     frame_checksum,
+    load_best_weights,
     progress_enabled,
     read_card,
+    resume_checkpoint,
+    save_checkpoint,
     set_seed,
     write_card,
 )
@@ -125,19 +129,23 @@ def train_adapter(base: SentenceModel, pairs: pd.DataFrame, *, dev_task: Retriev
 
     Args:
         base: the frozen generic encoder (its cache avoids re-encoding on re-runs).
-        pairs: training pairs with columns query and product_text.
+        pairs: training pairs with columns query and product_text; rows whose ``label`` is
+            0 are left out.
         dev_task: scored after every epoch for early stopping.
         output_dir: parent folder of saved adapters.
         name: route name.
         config: training parameters.
         show_progress: progress bar over epochs; default on unless ``FASHION_LAB_STATIC=1``.
     """
-    key = checksum(asdict(config), base.model_id, frame_checksum(pairs, ["query", "product_text"]),
+    # Hard negatives are not in the key, because adapter training does not use them.
+    columns = [c for c in ("query", "product_text", "label") if c in pairs]
+    key = checksum(asdict(config), base.model_id, columns, frame_checksum(pairs, columns),
                    sorted(dev_task.queries.items()), sorted(dev_task.corpus))
     folder = Path(output_dir) / f"{name}-{key}"
     if (folder / "card.json").is_file():
         logger.info("%s: loading cached adapter from %s", name, folder)
         return TrainedAdapter(name, folder, pd.read_csv(folder / "history.csv"), read_card(folder))
+    pairs = positive_pairs(pairs, name)
     with Stopwatch() as clock, PeakMemory() as memory:
         module, history, info = _train(base, pairs, dev_task, config, folder.with_suffix(".ckpt"),
                                        progress_enabled(show_progress), name)
@@ -175,19 +183,15 @@ def _train(base, pairs, dev_task, config, checkpoint, show_progress, name):
     optimizer = torch.optim.AdamW(module.parameters(), lr=config.learning_rate,
                                   weight_decay=config.weight_decay)
     sampler = DuplicateFreeBatchSampler(anchors, positives, config.batch_size, seed=config.seed)
-    state = {"epoch": 0, "history": [], "best": -1.0, "best_epoch": 0, "bad": 0}
-    if (checkpoint / "state.pt").is_file():
-        saved = torch.load(checkpoint / "state.pt", weights_only=False)
-        module.load_state_dict(saved["module"])
-        optimizer.load_state_dict(saved["optimizer"])
-        state = saved["state"]
-        logger.info("%s: resuming from epoch %d", name, state["epoch"])
+    # Steps are epochs here: best_step is the epoch whose weights are kept.
+    fresh = {"epoch": 0, "history": [], "best": -1.0, "best_step": 0, "bad": 0}
+    state = resume_checkpoint(checkpoint, module, optimizer, fresh)
     best = copy.deepcopy(module.state_dict())
     if not state["history"]:
         state["history"].append(_dev_row(module, dev_task, dev_queries, dev_corpus, 0, np.nan))
         state["best"] = state["history"][0]["dev_ndcg@10"]
     else:
-        best = torch.load(checkpoint / "best.pt", weights_only=True)
+        best = load_best_weights(checkpoint)
     labels_cache: dict[int, torch.Tensor] = {}
     for epoch in tqdm(range(state["epoch"], config.epochs), desc=name, disable=not show_progress):
         sampler.set_epoch(epoch)
@@ -207,18 +211,18 @@ def _train(base, pairs, dev_task, config, checkpoint, show_progress, name):
         state["epoch"] = epoch + 1
         # Ties count as progress, so a saturated dev metric keeps the trained weights.
         if row["dev_ndcg@10"] >= state["best"]:
-            state.update(best=row["dev_ndcg@10"], best_epoch=epoch + 1, bad=0)
+            state.update(best=row["dev_ndcg@10"], best_step=epoch + 1, bad=0)
             best = copy.deepcopy(module.state_dict())
         else:
             state["bad"] += 1
-        _save_checkpoint(checkpoint, module, optimizer, state, best)
+        save_checkpoint(checkpoint, module, optimizer, state, best)
         if state["bad"] >= config.patience:
             logger.info("%s: early stop after epoch %d", name, epoch + 1)
             break
     module.load_state_dict(best)
-    info = {"best_dev_ndcg@10": state["best"], "best_epoch": state["best_epoch"],
-            "epochs_run": state["epoch"], "pairs_deferred": sampler.deferred,
-            "pairs_dropped": sampler.dropped,
+    info = {"best_dev_ndcg@10": state["best"], "best_epoch": state["best_step"],
+            "epochs_run": state["epoch"], "pairs_collapsed": sampler.collapsed,
+            "pairs_deferred": sampler.deferred, "pairs_dropped": sampler.dropped,
             "trainable_params": sum(p.numel() for p in module.parameters())}
     return module.eval(), pd.DataFrame(state["history"]), info
 
@@ -228,21 +232,9 @@ def _dev_row(module, task, queries, corpus, epoch, loss) -> dict:
 
     module.eval()
     with torch.no_grad():
-        scores = (_apply(module, queries) @ _apply(module, corpus).T).numpy()
-    ids = list(task.corpus)
-    top = np.argsort(-scores, axis=1, kind="stable")[:, :10]
-    rankings = {q: [ids[j] for j in row] for q, row in zip(task.queries, top, strict=True)}
+        query_vectors = _apply(module, queries).numpy()
+        corpus_vectors = _apply(module, corpus).numpy()
+    rankings = rank_corpus(query_vectors, corpus_vectors, list(task.queries), list(task.corpus))
     metrics = task.evaluate(rankings)
     return {"step": epoch, "epoch": epoch, "train_loss": loss,
             **{f"dev_{k}": v for k, v in metrics.items()}}
-
-
-def _save_checkpoint(checkpoint: Path, module, optimizer, state: dict, best) -> None:
-    import torch
-
-    checkpoint.mkdir(parents=True, exist_ok=True)
-    torch.save(best, checkpoint / "best.pt.tmp")
-    (checkpoint / "best.pt.tmp").replace(checkpoint / "best.pt")
-    payload = {"module": module.state_dict(), "optimizer": optimizer.state_dict(), "state": state}
-    torch.save(payload, checkpoint / "state.pt.tmp")
-    (checkpoint / "state.pt.tmp").replace(checkpoint / "state.pt")

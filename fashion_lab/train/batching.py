@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import warnings
 from collections import Counter
 from collections.abc import Iterator, Sequence
 
@@ -89,10 +90,14 @@ def feasible_batch_size(anchors: Sequence[str], positives: Sequence[str], batch_
 class DuplicateFreeBatchSampler:
     """Yield batches of pair indices in which no text appears twice.
 
-    Each epoch shuffles the pairs with `seed` + epoch and fills batches greedily. A pair that
-    would repeat a text in the open batch is deferred to a later batch. Batches left with a
-    single pair at the end are dropped, because an in-batch-negative loss learns nothing from
-    them. :attr:`deferred` and :attr:`dropped` count pairs of the last epoch.
+    Pairs with the same anchor and positive (after case folding and whitespace collapsing)
+    are collapsed to the first of them before sampling. Each epoch shuffles the pairs with
+    `seed` + epoch and fills batches greedily. A pair that would repeat a text in the open
+    batch is deferred to a later batch. Batches left with a single pair at the end are
+    dropped, because an in-batch-negative loss learns nothing from them. The batches of an
+    epoch are computed once, so :meth:`__len__` is the number of batches that
+    :meth:`__iter__` yields. When more than :attr:`DROP_WARNING_SHARE` of the distinct pairs
+    are dropped, a UserWarning gives the counts (once per sampler).
 
     Args:
         anchors: anchor texts (queries).
@@ -100,10 +105,18 @@ class DuplicateFreeBatchSampler:
         batch_size: pairs per batch.
         seed: shuffling seed.
 
+    Attributes:
+        collapsed: pairs left out because they repeat an earlier pair.
+        deferred: pairs of the last computed epoch that were moved to a later batch.
+        dropped: pairs of the last computed epoch that ended in a batch of one.
+
     Raises:
         ValueError: `batch_size` is below 2, or above the largest set of pairs that share no
             text (:func:`max_duplicate_free_batch`), so every full batch would repeat a text.
     """
+
+    #: Share of dropped distinct pairs above which a UserWarning is issued.
+    DROP_WARNING_SHARE = 0.1
 
     def __init__(self, anchors: Sequence[str], positives: Sequence[str], batch_size: int,
                  seed: int = 42) -> None:
@@ -121,20 +134,38 @@ class DuplicateFreeBatchSampler:
                 f"{largest} or add more distinct pairs"
             )
         self.texts = [_pair_texts(a, p) for a, p in zip(anchors, positives, strict=True)]
+        first: dict[tuple[str, str], int] = {}
+        for index, (anchor, positive) in enumerate(zip(anchors, positives, strict=True)):
+            first.setdefault((_key(anchor), _key(positive)), index)
+        self.distinct = sorted(first.values())
+        self.collapsed = len(self.texts) - len(self.distinct)
+        if self.collapsed:
+            logger.info("batches: %d of %d pairs repeat an earlier pair and are left out",
+                        self.collapsed, len(self.texts))
         self.batch_size = batch_size
         self.seed = seed
         self.epoch = 0
         self.deferred = 0
         self.dropped = 0
+        self._plans: dict[int, tuple[list[list[int]], int, int]] = {}
+        self._warned = False
 
     def set_epoch(self, epoch: int) -> None:
-        """Set the epoch whose shuffle :meth:`__iter__` uses."""
+        """Set the epoch whose batches :meth:`__iter__` and :meth:`__len__` use."""
         self.epoch = epoch
 
-    def batches(self) -> list[list[int]]:
-        """Return this epoch's batches and update the deferred and dropped counts."""
-        order = list(range(len(self.texts)))
-        random.Random(self.seed + self.epoch).shuffle(order)
+    def batches(self, epoch: int | None = None) -> list[list[int]]:
+        """Return the batches of `epoch` (default: the current one) and set its deferred and
+        dropped counts."""
+        epoch = self.epoch if epoch is None else epoch
+        if epoch not in self._plans:
+            self._plans[epoch] = self._plan(epoch)
+        batches, self.deferred, self.dropped = self._plans[epoch]
+        return batches
+
+    def _plan(self, epoch: int) -> tuple[list[list[int]], int, int]:
+        order = list(self.distinct)
+        random.Random(self.seed + epoch).shuffle(order)
         deferred_once: set[int] = set()
         batches: list[list[int]] = []
         pending = order
@@ -151,15 +182,22 @@ class DuplicateFreeBatchSampler:
             batches.append(batch)
             pending = later
         kept = [b for b in batches if len(b) >= 2]
-        self.dropped = sum(len(b) for b in batches if len(b) < 2)
-        self.deferred = len(deferred_once)
-        if self.deferred or self.dropped:
-            logger.info("batches: %d pairs deferred to a later batch, %d dropped (a batch of one)",
-                        self.deferred, self.dropped)
-        return kept
+        dropped = sum(len(b) for b in batches if len(b) < 2)
+        if deferred_once or dropped:
+            logger.info("batches: epoch %d: %d pairs deferred to a later batch, %d dropped "
+                        "(a batch of one)", epoch, len(deferred_once), dropped)
+        if dropped > self.DROP_WARNING_SHARE * len(order) and not self._warned:
+            self._warned = True
+            warnings.warn(
+                f"{dropped} of {len(order)} distinct pairs ({dropped / len(order):.0%}) are "
+                f"dropped in epoch {epoch}, because they share a text with every other pair "
+                f"left; {len(kept)} batches of up to {self.batch_size} remain. Add pairs "
+                "for the texts that repeat most (find_duplicate_texts)", UserWarning,
+                stacklevel=3)
+        return kept, len(deferred_once), dropped
 
     def __iter__(self) -> Iterator[list[int]]:
         return iter(self.batches())
 
     def __len__(self) -> int:
-        return -(-len(self.texts) // self.batch_size)
+        return len(self.batches())

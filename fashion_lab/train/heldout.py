@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from fashion_lab.config import Profile
-from fashion_lab.evaluate import evaluate_rankings
+from fashion_lab.evaluate import evaluate_rankings, top_k_cosine
 from fashion_lab.train.pairs import build_pairs
 
 logger = logging.getLogger(__name__)
@@ -27,30 +27,104 @@ PAIR_DATASETS = ("myntra_products_catalog", "hm_articles", "amazon_qa_clothing",
 UNLABELLED_DATASETS = ("hm_articles", "womens_clothing_reviews", "fashioniq_captions")
 
 
-def load_profile_documents(profile: Profile, names: Sequence[str] = PAIR_DATASETS) -> pd.DataFrame:
-    """Return the documents of `names` for a real-data profile, or the sample corpus."""
+@dataclass
+class SourceDocuments:
+    """Documents loaded for one purpose, and the datasets that were not found.
+
+    Attributes:
+        documents: documents frame with the data stage's schema.
+        skipped: names of the requested datasets that were not found and were left out.
+    """
+
+    documents: pd.DataFrame
+    skipped: list[str] = field(default_factory=list)
+
+
+def load_profile_documents(profile: Profile, names: Sequence[str] = PAIR_DATASETS, *,
+                           purpose: str = "pairs") -> SourceDocuments:
+    """Load the documents of `names` for a real-data profile, or the sample corpus.
+
+    Each dataset is deduplicated by text (:func:`deduplicate_texts`), then capped at
+    ``profile.max_docs_per_dataset`` rows drawn as whole products. A dataset that is not
+    found is skipped with a warning and listed in :attr:`SourceDocuments.skipped`.
+
+    Args:
+        profile: the run profile.
+        names: registry names of the datasets to load.
+        purpose: what the documents are for, named in log lines and errors.
+
+    Raises:
+        DatasetNotFoundError: none of `names` was found.
+    """
     from fashion_lab import data
 
     if not profile.use_real_data:
-        return data.load_corpus(profile).documents
-    frames = [data.load_dataset(name, max_docs=profile.max_docs_per_dataset, seed=profile.seed)
-              for name in names]
-    return pd.concat(frames, ignore_index=True)
+        return SourceDocuments(data.load_corpus(profile).documents)
+    frames, reasons = [], {}
+    for name in names:
+        try:
+            documents = data.load_dataset(name, seed=profile.seed)
+        except data.DatasetNotFoundError as error:
+            reasons[name] = str(error).splitlines()[0]
+            logger.warning("%s: skipping dataset %s, which was not found: %s", purpose, name,
+                           reasons[name])
+            continue
+        documents = deduplicate_texts(documents)
+        if profile.max_docs_per_dataset is not None:
+            documents = data.sample_by_product(documents, profile.max_docs_per_dataset,
+                                               seed=profile.seed)
+        frames.append(documents)
+    if not frames:
+        details = "\n".join(f"- {name}: {reason}" for name, reason in reasons.items())
+        raise data.DatasetNotFoundError(
+            f"{purpose}: none of the datasets {list(names)} was found. Set FASHION_LAB_DATA "
+            f"to the folder that contains the dataset folders, or use the 'sample' profile. "
+            f"Per dataset:\n{details}")
+    documents = deduplicate_texts(pd.concat(frames, ignore_index=True))
+    return SourceDocuments(documents, skipped=list(reasons))
 
 
-def profile_pairs(profile: Profile) -> pd.DataFrame:
+def deduplicate_texts(documents: pd.DataFrame) -> pd.DataFrame:
+    """Keep one row per text (:func:`fashion_lab.data.deduplicate`), except questions and
+    answers.
+
+    H&M colour variants repeat one description, and would otherwise become identical pairs.
+    Question and answer rows are kept as they are, because they pair by record id and a short
+    answer such as "Yes." belongs to many records.
+    """
+    from fashion_lab.data import deduplicate
+
+    paired = documents["kind"].isin(["question", "answer"])
+    if paired.all():
+        return documents.reset_index(drop=True)
+    unique = deduplicate(documents[~paired])
+    return pd.concat([unique, documents[paired]], ignore_index=True)
+
+
+def profile_pairs(profile: Profile) -> tuple[pd.DataFrame, list[str]]:
     """Build the labelled pairs of a profile.
 
     Each of the three pair types is capped so that, after 30% of products are held out, about
     ``max_pairs`` training pairs remain (:func:`split_pairs` then caps train exactly).
+
+    Returns:
+        The pairs, and the names of the pair datasets that were not found.
+
+    Raises:
+        DatasetNotFoundError: none of :data:`PAIR_DATASETS` was found.
+        ValueError: the documents gave no pair.
     """
-    documents = load_profile_documents(profile)
+    source = load_profile_documents(profile)
     max_pairs = profile.transformer.get("max_pairs")
     per_type = None if max_pairs is None else int(max_pairs / 3 / 0.7) + 1
-    pairs = build_pairs(documents, max_per_type=per_type, seed=profile.seed)
+    pairs = build_pairs(source.documents, max_per_type=per_type, seed=profile.seed)
     if not profile.use_real_data:
-        pairs = pd.concat([pairs, _sample_query_pairs(documents)], ignore_index=True)
-    return pairs
+        pairs = pd.concat([pairs, _sample_query_pairs(source.documents)], ignore_index=True)
+    if pairs.empty:
+        raise ValueError(f"profile {profile.name!r}: the {len(source.documents)} documents "
+                         "gave no pair; pair datasets need titles, attributes or questions "
+                         f"(skipped datasets: {source.skipped})")
+    return pairs, source.skipped
 
 
 def _sample_query_pairs(documents: pd.DataFrame) -> pd.DataFrame:
@@ -65,16 +139,23 @@ def _sample_query_pairs(documents: pd.DataFrame) -> pd.DataFrame:
                          "source": "sample_queries", "label": 1, "hard_negative": ""})
 
 
-def unlabelled_texts(profile: Profile, exclude: set[str] = frozenset()) -> list[str]:
+def unlabelled_texts(profile: Profile,
+                     exclude: set[str] = frozenset()) -> tuple[list[str], list[str]]:
     """Return up to ``max_unlabelled`` distinct fashion texts (descriptions, reviews,
-    captions) for continued pretraining, leaving out the texts in `exclude` (held-out corpus)."""
-    names = UNLABELLED_DATASETS if profile.use_real_data else ()
-    documents = load_profile_documents(profile, names) if names else \
-        load_profile_documents(profile)
-    texts = pd.Series(documents["text"].astype(str).unique())
+    captions) for continued pretraining, leaving out the texts in `exclude` (held-out corpus).
+
+    Returns:
+        The texts, and the names of the datasets in :data:`UNLABELLED_DATASETS` that were not
+        found.
+
+    Raises:
+        DatasetNotFoundError: none of :data:`UNLABELLED_DATASETS` was found.
+    """
+    source = load_profile_documents(profile, UNLABELLED_DATASETS, purpose="unlabelled text")
+    texts = pd.Series(source.documents["text"].astype(str).unique())
     texts = texts[~texts.isin(exclude) & (texts.str.split().str.len() >= 4)]
     n = profile.transformer.get("max_unlabelled") or len(texts)
-    return texts.sample(n=min(n, len(texts)), random_state=profile.seed).tolist()
+    return texts.sample(n=min(n, len(texts)), random_state=profile.seed).tolist(), source.skipped
 
 
 @dataclass
@@ -95,7 +176,9 @@ def split_pairs(pairs: pd.DataFrame, *, test_size: float = 0.2, dev_size: float 
     """Split pairs by ``product_id`` into train, dev and test.
 
     Queries that also occur in train are removed from dev and test, so held-out queries are
-    never trained on. Train keeps positive pairs only, at most `max_train` of them.
+    never trained on. Train keeps positive pairs only, at most `max_train` of them. Dev and
+    test keep pairs labelled 0, but :meth:`RetrievalTask.from_pairs` reads positives only, so
+    those pairs take no part in training or evaluation.
     """
     from fashion_lab.data import split_by_product
 
@@ -104,6 +187,10 @@ def split_pairs(pairs: pd.DataFrame, *, test_size: float = 0.2, dev_size: float 
     seen = set(train["query"].str.lower())
     dev = dev[~dev["query"].str.lower().isin(seen)].reset_index(drop=True)
     test = test[~test["query"].str.lower().isin(seen)].reset_index(drop=True)
+    negatives = int((pairs["label"] != 1).sum())
+    if negatives:
+        logger.info("pairs: %d pairs labelled 0 are left out of training and evaluation",
+                    negatives)
     train = train[train["label"] == 1]
     if max_train is not None and len(train) > max_train:
         train = train.sample(n=max_train, random_state=seed).sort_index()
@@ -174,19 +261,28 @@ class RetrievalTask:
 
     def rank_by_embeddings(self, encode: Callable[[list[str]], np.ndarray],
                            k: int = 10) -> dict[str, list[str]]:
-        """Rank the corpus for each query by the dot product of `encode`'s unit vectors."""
-        query_ids, corpus_ids = list(self.queries), list(self.corpus)
-        query_vectors = encode([self.queries[q] for q in query_ids])
-        corpus_vectors = encode([self.corpus[d] for d in corpus_ids])
-        scores = query_vectors @ corpus_vectors.T
-        top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-        return {q: [corpus_ids[j] for j in row]
-                for q, row in zip(query_ids, top, strict=True)}
+        """Rank the corpus for each query by the cosine of the vectors `encode` returns."""
+        query_vectors = encode(list(self.queries.values()))
+        corpus_vectors = encode(list(self.corpus.values()))
+        return rank_corpus(query_vectors, corpus_vectors, list(self.queries), list(self.corpus),
+                           k=k)
 
     def evaluate(self, rankings: dict[str, list[str]], k: int = 10) -> dict[str, float]:
         """Return mean nDCG@k, MRR@k and recall@k of `rankings` over this task's queries."""
         scores = evaluate_rankings(rankings, self.qrels, k, recall_at=(k,))
         return {name: scores[name] for name in (f"ndcg@{k}", f"mrr@{k}", f"recall@{k}")}
+
+
+def rank_corpus(query_vectors: np.ndarray, corpus_vectors: np.ndarray,
+                query_ids: Sequence[str], corpus_ids: Sequence[str], *,
+                k: int = 10) -> dict[str, list[str]]:
+    """Return the ids of the `k` corpus rows with the highest cosine to each query row.
+
+    Ties are ordered by corpus row (:func:`fashion_lab.evaluate.top_k_cosine`).
+    """
+    indices, _ = top_k_cosine(query_vectors, corpus_vectors, k)
+    return {query_id: [corpus_ids[j] for j in row]
+            for query_id, row in zip(query_ids, indices, strict=True)}
 
 
 def _doc_id(text: str) -> str:

@@ -21,6 +21,7 @@ import numpy as np
 
 from fashion_lab.models import SentenceModel
 from fashion_lab.text import FashionTokenizer
+from fashion_lab.train.heldout import rank_corpus
 
 logger = logging.getLogger(__name__)
 
@@ -77,12 +78,10 @@ class DenseRanker:
         self.corpus_vectors = model.encode([corpus[d] for d in self.corpus_ids])
 
     def rank(self, queries: Mapping[str, str], k: int = 10) -> dict[str, list[str]]:
-        """Return the `k` most similar corpus ids per query."""
+        """Return the `k` corpus ids with the highest cosine to each query."""
         query_ids = list(queries)
-        scores = self.model.encode([queries[q] for q in query_ids]) @ self.corpus_vectors.T
-        top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-        return {q: [self.corpus_ids[j] for j in row]
-                for q, row in zip(query_ids, top, strict=True)}
+        query_vectors = self.model.encode([queries[q] for q in query_ids])
+        return rank_corpus(query_vectors, self.corpus_vectors, query_ids, self.corpus_ids, k=k)
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Mapping[str, Sequence[str]]], *, k: int = RRF_K,
@@ -137,7 +136,9 @@ class KeywordConcatModel(SentenceModel):
     `n_components` and normalised. The two unit parts are weighted by ``sqrt(1 - weight)``
     and ``sqrt(weight)``, so the result has unit length and the cosine of two texts is
     ``(1 - weight) * dense cosine + weight * keyword cosine``. A text without any token of the
-    fitted TF-IDF vocabulary gets a zero keyword part, so its vector is shorter than 1.
+    fitted TF-IDF vocabulary gets a zero keyword part, so its vector is shorter than 1. The
+    rankers score by cosine, so against a query with a keyword part such a text scores
+    ``sqrt(1 - weight)`` times its dense cosine.
 
     Args:
         base: the generic :class:`~fashion_lab.models.SentenceModel` (MiniLM).

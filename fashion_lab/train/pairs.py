@@ -27,8 +27,8 @@ Users' own pairs (:func:`load_pairs`) are JSONL (one object per line) or CSV wit
 - ``query`` (required): the search text;
 - ``product_text``, or ``product_id`` joined to the ``product_id`` (or ``doc_id``) column of a
   corpus frame whose ``text`` becomes the product text;
-- ``label`` (optional, 1 or 0): pairs labelled 0 are kept as negatives and are not used as
-  positives for training;
+- ``label`` (optional, 1 or 0; missing means 1): pairs labelled 0 are dropped from
+  training (:func:`positive_pairs`) and from evaluation, which reads positives only;
 - ``hard_negative`` (optional): a text that looks relevant but is not; fine-tuning adds it
   as an extra negative when every training pair has one.
 
@@ -270,6 +270,22 @@ def _validate_pairs(frame: pd.DataFrame, name: str, corpus: pd.DataFrame | None)
     frame["pair_type"] = "user"
     frame["source"] = name
     return frame[PAIR_COLUMNS].astype({"query": str, "product_text": str}).reset_index(drop=True)
+
+
+def positive_pairs(pairs: pd.DataFrame, name: str = "pairs") -> pd.DataFrame:
+    """Return the pairs labelled 1, or all of them when there is no ``label`` column.
+
+    Pairs labelled 0 are not used, because in-batch-negative training has no place for a
+    negative pair. The number left out is logged under `name`.
+    """
+    if "label" not in pairs:
+        return pairs
+    # A missing label means a positive pair, as in load_pairs.
+    keep = pd.to_numeric(pairs["label"], errors="coerce").fillna(1) == 1
+    if not keep.all():
+        logger.info("%s: %d of %d pairs are labelled 0 and left out of training", name,
+                    int((~keep).sum()), len(pairs))
+    return pairs[keep].reset_index(drop=True)
 
 
 def _join_corpus(product_ids: pd.Series, corpus: pd.DataFrame | None, name: str) -> pd.Series:

@@ -13,8 +13,9 @@ Routes (names as they appear in the summary):
 - ``simcse+finetune``: SimCSE followed by the same fine-tuning.
 
 Trained models are cached under ``artifacts_dir() / profile.name / "transformers"`` by a
-checksum of data and parameters, and encodings under ``artifacts_dir() / "encodings"``, so an
-unchanged re-run skips training and encoding.
+checksum of data and parameters, and encodings in the shared
+:func:`~fashion_lab.cache.encoding_cache_dir`, so an unchanged re-run skips training and
+encoding.
 """
 
 from __future__ import annotations
@@ -27,12 +28,15 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from fashion_lab._checks import check_choice
-from fashion_lab.cache import EncodingCache
+from fashion_lab.cache import EncodingCache, encoding_cache_dir
 from fashion_lab.config import Profile, artifacts_dir, get_profile
+from fashion_lab.data import DatasetNotFoundError
+from fashion_lab.models import SentenceModel
 from fashion_lab.text import FashionTokenizer
 from fashion_lab.train.adapter import AdapterConfig, train_adapter
 from fashion_lab.train.batching import feasible_batch_size
 from fashion_lab.train.heldout import (
+    UNLABELLED_DATASETS,
     PairSplit,
     RetrievalTask,
     profile_pairs,
@@ -40,7 +44,12 @@ from fashion_lab.train.heldout import (
     unlabelled_texts,
 )
 from fashion_lab.train.keyword import BM25Ranker, DenseRanker, FusionRanker, KeywordConcatModel
-from fashion_lab.train.runtime import progress_enabled, silence_library_progress
+from fashion_lab.train.runtime import (
+    ChunkingEncoder,
+    progress_enabled,
+    silence_library_progress,
+    task_long_texts,
+)
 from fashion_lab.train.transformer import TrainConfig, train_encoder
 
 logger = logging.getLogger(__name__)
@@ -53,6 +62,9 @@ KEY_TERMS = ("bootcut", "flare", "midi", "tea-length", "sheer", "cropped", "mono
 CONCAT_WEIGHTS = (0.05, 0.1, 0.2, 0.3)
 SUMMARY_COLUMNS = ["route", "kind", "ndcg@10", "mrr@10", "recall@10", "training_s",
                    "peak_rss_mb", "trainable_params", "artefact_mb"]
+#: File beside each trained route's card that lists the held-out texts longer than the
+#: encoder's own limit.
+HELD_OUT_LONG_FILE = "heldout_long_texts.csv"
 
 
 @dataclass
@@ -67,6 +79,14 @@ class RouteResults:
         cards: route -> model card of trained routes.
         task: the held-out retrieval task every route was scored on.
         split: the pairs split by product.
+        skipped_datasets: purpose ("pairs", "unlabelled text") -> datasets not found and left
+            out.
+        skipped_routes: route -> reason it did not run (SimCSE routes without unlabelled text).
+        long_texts: held-out queries and corpus texts longer than MiniLM's own limit (256
+            tokens), with columns id, role (query or corpus), n_tokens and text. Every MiniLM
+            route truncates them, unless ``chunk_long_texts`` averaged their windows.
+        chunk_long_texts: whether MiniLM routes split long texts into windows and averaged
+            them (True) or truncated them (False).
     """
 
     summary: pd.DataFrame
@@ -76,10 +96,14 @@ class RouteResults:
     cards: dict[str, dict] = field(default_factory=dict)
     task: RetrievalTask | None = None
     split: PairSplit | None = None
+    skipped_datasets: dict[str, list[str]] = field(default_factory=dict)
+    skipped_routes: dict[str, str] = field(default_factory=dict)
+    long_texts: pd.DataFrame | None = None
+    chunk_long_texts: bool = False
 
 
 def run_routes(profile: Profile | str | None = None, *, routes: Sequence[str] | None = None,
-               show_progress: bool | None = None) -> RouteResults:
+               show_progress: bool | None = None, chunk_long_texts: bool = False) -> RouteResults:
     """Run (or load from the cache) each route for `profile` and score it on held-out queries.
 
     Args:
@@ -87,6 +111,16 @@ def run_routes(profile: Profile | str | None = None, *, routes: Sequence[str] | 
         routes: subset of :data:`ROUTES` (default: all); ``simcse+finetune`` also runs
             ``simcse``.
         show_progress: progress bars; default on unless ``FASHION_LAB_STATIC=1``.
+        chunk_long_texts: encode texts longer than the encoder's limit (256 tokens for
+            MiniLM) as the mean of their windows (:class:`~fashion_lab.train.runtime.
+            ChunkingEncoder`) in every MiniLM route, instead of truncating them.
+
+    Raises:
+        DatasetNotFoundError: a real-data profile found none of the pair datasets. Datasets
+            that are missing while others are found are skipped with a warning and listed in
+            :attr:`RouteResults.skipped_datasets`. When none of the unlabelled-text datasets
+            is found, the SimCSE routes are skipped and listed in
+            :attr:`RouteResults.skipped_routes`.
     """
     profile = get_profile(profile)
     if not progress_enabled(show_progress):
@@ -95,36 +129,52 @@ def run_routes(profile: Profile | str | None = None, *, routes: Sequence[str] | 
     for route in routes:
         check_choice("route", route, ROUTES)
     settings = profile.transformer
-    split = split_pairs(profile_pairs(profile), max_train=settings.get("max_pairs"),
-                        seed=profile.seed)
+    pairs, skipped = profile_pairs(profile)
+    split = split_pairs(pairs, max_train=settings.get("max_pairs"), seed=profile.seed)
     task = RetrievalTask.from_pairs(split.test, n_queries=settings["eval_queries"],
                                     n_corpus=settings["eval_corpus"], seed=profile.seed,
                                     distractors=split.train)
+    task.info["skipped_datasets"] = skipped
     dev = RetrievalTask.from_pairs(split.dev, n_queries=max(20, settings["eval_queries"] // 3),
                                    n_corpus=max(100, settings["eval_corpus"] // 4),
                                    seed=profile.seed, name="dev", distractors=split.train)
     logger.info("routes: held-out task %s, dev task %s", task.info, dev.info)
-    runner = _Runner(profile, split, task, dev, show_progress)
+    runner = _Runner(profile, split, task, dev, show_progress, chunk_long_texts)
+    runner.skipped["pairs"] = skipped
     for route in routes:
         runner.run(route)
     summary = pd.DataFrame(runner.rows, columns=SUMMARY_COLUMNS)
     return RouteResults(summary=summary, histories=runner.histories, models=runner.models,
-                        rankers=runner.rankers, cards=runner.cards, task=task, split=split)
+                        rankers=runner.rankers, cards=runner.cards, task=task, split=split,
+                        skipped_datasets=runner.skipped, skipped_routes=runner.skipped_routes,
+                        long_texts=runner.long_texts, chunk_long_texts=chunk_long_texts)
 
 
 class _Runner:
     """Runs routes one by one, sharing the base model, caches and tasks."""
 
-    def __init__(self, profile, split, task, dev, show_progress) -> None:
+    def __init__(self, profile, split, task, dev, show_progress, chunk_long_texts) -> None:
         from fashion_lab.pretrained import load_minilm
 
         self.profile, self.split, self.task, self.dev = profile, split, task, dev
         self.show_progress = show_progress
+        self.chunk_long_texts = chunk_long_texts
         self.output_dir = artifacts_dir() / profile.name / "transformers"
         texts = list(split.train["query"]) + list(split.train["product_text"])
         self.vocabulary = candidate_vocabulary(texts)
-        self.base = load_minilm(vocabulary=self.vocabulary,
-                                cache=EncodingCache(artifacts_dir() / "encodings"))
+        base = load_minilm(vocabulary=self.vocabulary,
+                           cache=EncodingCache(encoding_cache_dir()))
+        self.long_texts = task_long_texts(base.encoder, task.queries, task.corpus)
+        logger.info("routes: %d held-out texts are longer than MiniLM's limit of %d tokens and "
+                    "are %s", len(self.long_texts), base.encoder.max_seq_length,
+                    "chunked" if chunk_long_texts else "truncated")
+        if chunk_long_texts:
+            base = SentenceModel(ChunkingEncoder(base.encoder), name=base.name,
+                                 vocabulary=base.vocabulary, tokenizer=base.tokenizer,
+                                 cache=base.cache, model_id=base.model_id + "-chunked")
+        self.base = base
+        self.skipped: dict[str, list[str]] = {}
+        self.skipped_routes: dict[str, str] = {}
         self.rows: list[dict] = []
         self.histories: dict[str, pd.DataFrame] = {}
         self.models: dict = {}
@@ -137,7 +187,7 @@ class _Runner:
                                   seed=profile.seed)
 
     def run(self, route: str) -> None:
-        if route in self.rankers:
+        if route in self.rankers or route in self.skipped_routes:
             return
         getattr(self, "_" + route.replace("+", "_").replace("-", "_"))()
 
@@ -196,23 +246,36 @@ class _Runner:
         trained = train_encoder(self.split.train, name=route, dev_task=self.dev,
                                 output_dir=self.output_dir, config=config,
                                 show_progress=self.show_progress, **kwargs)
-        model = trained.as_embedding_model(vocabulary=self.vocabulary, cache=self.base.cache)
+        model = trained.as_embedding_model(vocabulary=self.vocabulary, cache=self.base.cache,
+                                           chunk_long_texts=self.chunk_long_texts)
         self._trained(route, "fine-tuned", trained, model)
 
     def _simcse(self) -> None:
         held_out = set(self.task.corpus.values()) | set(self.task.queries.values())
-        texts = unlabelled_texts(self.profile, exclude=held_out)
+        try:
+            texts, skipped = unlabelled_texts(self.profile, exclude=held_out)
+        except DatasetNotFoundError as error:
+            logger.warning("routes: skipping simcse: %s", str(error).splitlines()[0])
+            self.skipped["unlabelled text"] = list(UNLABELLED_DATASETS)
+            self.skipped_routes["simcse"] = "no unlabelled-text dataset was found"
+            return
+        self.skipped["unlabelled text"] = skipped
         pairs = pd.DataFrame({"query": texts, "product_text": texts,
                               "product_id": range(len(texts))})
         config = replace(self.config, learning_rate=3e-5,
                          batch_size=self._batch_size(pairs, self.config.batch_size))
         trained = train_encoder(pairs, name="simcse", dev_task=self.dev, output_dir=self.output_dir,
                                 config=config, show_progress=self.show_progress)
-        model = trained.as_embedding_model(vocabulary=self.vocabulary, cache=self.base.cache)
+        model = trained.as_embedding_model(vocabulary=self.vocabulary, cache=self.base.cache,
+                                           chunk_long_texts=self.chunk_long_texts)
         self._trained("simcse", "continued pretraining", trained, model)
 
     def _simcse_finetune(self) -> None:
         self.run("simcse")
+        if "simcse" in self.skipped_routes:
+            logger.warning("routes: skipping simcse+finetune, because simcse was skipped")
+            self.skipped_routes["simcse+finetune"] = "simcse was skipped"
+            return
         self._finetune("simcse+finetune", base=self.cards["simcse"]["path"])
 
     @staticmethod
@@ -220,7 +283,11 @@ class _Runner:
         return feasible_batch_size(list(pairs["query"]), list(pairs["product_text"]), requested)
 
     def _trained(self, route: str, kind: str, trained, model) -> None:
-        card = {**trained.card, "path": str(trained.path)}
+        self.long_texts.to_csv(trained.path / HELD_OUT_LONG_FILE, index=False)
+        card = {**trained.card, "path": str(trained.path),
+                "heldout_long_texts": len(self.long_texts),
+                "heldout_long_text_handling": "chunked" if self.chunk_long_texts else "truncated",
+                "heldout_long_texts_file": HELD_OUT_LONG_FILE}
         self.cards[route] = card
         self.histories[route] = trained.history.assign(route=route)
         self._embedding(route, kind, model, card)

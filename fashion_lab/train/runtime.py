@@ -11,16 +11,15 @@ import os
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-logger = logging.getLogger(__name__)
+from fashion_lab.config import STATIC_ENV
 
-#: Environment variable that turns progress bars off (set by the headless report runner).
-STATIC_ENV = "FASHION_LAB_STATIC"
+logger = logging.getLogger(__name__)
 
 
 def progress_enabled(show_progress: bool | None = None) -> bool:
@@ -151,20 +150,49 @@ def read_card(folder: str | Path) -> dict:
     return json.loads((Path(folder) / "card.json").read_text())
 
 
-def long_texts(encoder, texts: Sequence[str], ids: Sequence[str] | None = None) -> pd.DataFrame:
-    """Return the texts with more tokens than the encoder's ``max_seq_length`` (truncated).
+def long_texts(encoder, texts: Sequence[str], ids: Sequence[str] | None = None, *,
+               limit: int | None = None) -> pd.DataFrame:
+    """Return the texts with more tokens than `limit`, which the encoder truncates.
+
+    Args:
+        encoder: a SentenceTransformer (its ``tokenizer`` counts the tokens, special tokens
+            included).
+        texts: texts to check.
+        ids: one id per text; defaults to the positions in `texts`.
+        limit: token limit; defaults to the encoder's current ``max_seq_length``.
 
     Returns:
-        Frame (id, n_tokens), longest first; ids default to the positions in `texts`.
+        Frame (id, n_tokens), longest first.
     """
-    limit = int(encoder.max_seq_length)
+    limit = int(encoder.max_seq_length if limit is None else limit)
     ids = list(ids) if ids is not None else [str(i) for i in range(len(texts))]
     encoded = encoder.tokenizer(list(texts), add_special_tokens=True, truncation=False,
                                 verbose=False)
     lengths = [len(x) for x in encoded["input_ids"]]
     rows = [(i, n) for i, n in zip(ids, lengths, strict=True) if n > limit]
     frame = pd.DataFrame(rows, columns=["id", "n_tokens"])
-    return frame.sort_values("n_tokens", ascending=False, ignore_index=True)
+    return frame.sort_values(["n_tokens", "id"], ascending=[False, True], ignore_index=True)
+
+
+def task_long_texts(encoder, queries: Mapping[str, str], corpus: Mapping[str, str],
+                    limit: int | None = None) -> pd.DataFrame:
+    """Return the queries and corpus texts of a retrieval task longer than `limit` tokens.
+
+    Args:
+        encoder: a SentenceTransformer, whose tokenizer counts the tokens.
+        queries: query id -> text.
+        corpus: corpus id -> text.
+        limit: token limit; defaults to the encoder's ``max_seq_length`` (256 for MiniLM).
+
+    Returns:
+        Frame (id, role, n_tokens, text), longest first; role is ``query`` or ``corpus``.
+    """
+    texts = {**queries, **corpus}
+    roles = {**dict.fromkeys(queries, "query"), **dict.fromkeys(corpus, "corpus")}
+    frame = long_texts(encoder, list(texts.values()), ids=list(texts), limit=limit)
+    frame.insert(1, "role", frame["id"].map(roles))
+    frame["text"] = frame["id"].map(texts)
+    return frame
 
 
 class ChunkingEncoder:
@@ -208,13 +236,16 @@ class ChunkingEncoder:
         return np.stack(out) if out else vectors
 
 
-def resume_checkpoint(checkpoint: Path, model, optimizer, scheduler) -> dict:
-    """Load weights, optimizer, scheduler and RNG state from `checkpoint`; return the loop
-    state, or a fresh one when there is no checkpoint."""
+def resume_checkpoint(checkpoint: Path, model, optimizer, fresh: dict, *,
+                      scheduler=None) -> dict:
+    """Restore a training loop from `checkpoint` (:func:`save_checkpoint`).
+
+    Loads the weights of `model`, the state of `optimizer` and `scheduler` and torch's RNG
+    state, and returns the saved loop state. Without a checkpoint, nothing is loaded and
+    `fresh` is returned.
+    """
     import torch
 
-    fresh = {"step": 0, "epoch": 0, "batch": 0, "history": [], "best": -1.0, "best_step": 0,
-             "bad": 0}
     path = checkpoint / "state.pt"
     if not path.is_file():
         return fresh
@@ -223,14 +254,28 @@ def resume_checkpoint(checkpoint: Path, model, optimizer, scheduler) -> dict:
     saved = torch.load(path, weights_only=False)
     model.load_state_dict(saved["model"])
     optimizer.load_state_dict(saved["optimizer"])
-    scheduler.load_state_dict(saved["scheduler"])
+    if scheduler is not None:
+        scheduler.load_state_dict(saved["scheduler"])
     torch.set_rng_state(saved["rng"])
-    logger.info("resuming from %s at step %d", checkpoint, saved["state"]["step"])
+    logger.info("resuming from %s at step %d", checkpoint, saved["state"].get("step", 0))
     return saved["state"]
 
 
-def save_checkpoint(checkpoint: Path, model, optimizer, scheduler, state: dict, best) -> None:
-    """Write the loop state, and the best weights when they changed, atomically to `checkpoint`."""
+def load_best_weights(checkpoint: Path) -> dict:
+    """Return the best weights that :func:`save_checkpoint` wrote to `checkpoint`."""
+    import torch
+
+    return torch.load(checkpoint / "best.pt", weights_only=True)
+
+
+def save_checkpoint(checkpoint: Path, model, optimizer, state: dict, best: dict | None, *,
+                    scheduler=None) -> None:
+    """Write the loop state, and the best weights when they changed, atomically to `checkpoint`.
+
+    `state` must contain ``best_step``, the step (or epoch) whose weights `best` contains. The
+    best weights are written only when ``best_step`` changed since the last save, so `best`
+    may be None when it did not.
+    """
     import torch
 
     checkpoint.mkdir(parents=True, exist_ok=True)
@@ -239,6 +284,7 @@ def save_checkpoint(checkpoint: Path, model, optimizer, scheduler, state: dict, 
         (checkpoint / "best.pt.tmp").replace(checkpoint / "best.pt")
         state["best_saved_step"] = state["best_step"]
     payload = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-               "scheduler": scheduler.state_dict(), "rng": torch.get_rng_state(), "state": state}
+               "scheduler": None if scheduler is None else scheduler.state_dict(),
+               "rng": torch.get_rng_state(), "state": state}
     torch.save(payload, checkpoint / "state.pt.tmp")
     (checkpoint / "state.pt.tmp").replace(checkpoint / "state.pt")

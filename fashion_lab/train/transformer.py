@@ -31,6 +31,7 @@ from fashion_lab.cache import weights_checksum
 from fashion_lab.models import SentenceModel
 from fashion_lab.train.batching import DuplicateFreeBatchSampler, find_duplicate_texts
 from fashion_lab.train.heldout import RetrievalTask
+from fashion_lab.train.pairs import positive_pairs
 from fashion_lab.train.runtime import (
     ChunkingEncoder,
     PeakMemory,
@@ -38,6 +39,7 @@ from fashion_lab.train.runtime import (
     checksum,
     folder_size_mb,
     frame_checksum,
+    load_best_weights,
     long_texts,
     progress_enabled,
     read_card,
@@ -52,7 +54,11 @@ logger = logging.getLogger(__name__)
 
 BASE_MODEL = "all-MiniLM-L6-v2"
 #: Part of every cache key; raise it when a code change alters what training produces.
-TRAINING_CODE_VERSION = 2
+TRAINING_CODE_VERSION = 3
+#: Pair columns that enter the cache key, where the pairs have them.
+KEY_COLUMNS = ("query", "product_text", "hard_negative", "label")
+#: File beside ``card.json`` that lists every training text longer than ``max_seq_length``.
+TRUNCATED_FILE = "truncated_texts.csv"
 
 
 @dataclass(frozen=True)
@@ -132,7 +138,8 @@ def train_encoder(pairs: pd.DataFrame, *, name: str, dev_task: RetrievalTask, ou
     """Fine-tune `base` on `pairs` (columns query, product_text), or load the cached result.
 
     Args:
-        pairs: training pairs; use ``query == product_text`` rows for SimCSE.
+        pairs: training pairs; use ``query == product_text`` rows for SimCSE. Rows whose
+            ``label`` is 0 are left out (:func:`~fashion_lab.train.pairs.positive_pairs`).
         name: route name, used for the folder and the model id.
         dev_task: retrieval task scored during training for early stopping.
         output_dir: parent folder of saved models and checkpoints.
@@ -144,24 +151,25 @@ def train_encoder(pairs: pd.DataFrame, *, name: str, dev_task: RetrievalTask, ou
             MiniLM), so writing one at every evaluation would dominate short runs.
 
     Returns:
-        The trained encoder; its folder is ``output_dir / f"{name}-{key}"``.
+        The trained encoder; its folder is ``output_dir / f"{name}-{key}"``. Training texts
+        longer than ``config.max_seq_length`` are listed in :data:`TRUNCATED_FILE` there.
     """
-    base_id = str(base) if str(base) == BASE_MODEL else weights_checksum(base)
-    key = checksum(TRAINING_CODE_VERSION, asdict(config), base_id,
-                   frame_checksum(pairs, ["query", "product_text"]),
-                   sorted(dev_task.queries.items()), sorted(dev_task.corpus))
+    key = cache_key(pairs, dev_task, config, base)
     folder = Path(output_dir) / f"{name}-{key}"
     if (folder / "card.json").is_file():
         logger.info("%s: loading cached model from %s", name, folder)
         return TrainedEncoder(name, folder, pd.read_csv(folder / "history.csv"), read_card(folder))
+    pairs = positive_pairs(pairs, name)
     with Stopwatch() as clock, PeakMemory() as memory:
-        encoder, history, info = _train(pairs, name, dev_task, folder.with_suffix(".ckpt"),
-                                        config, base, progress_enabled(show_progress),
-                                        checkpoint_every_s)
+        encoder, history, info, truncated = _train(pairs, name, dev_task,
+                                                   folder.with_suffix(".ckpt"), config, base,
+                                                   progress_enabled(show_progress),
+                                                   checkpoint_every_s)
         tmp = folder.with_name(folder.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         encoder.save(str(tmp))
     history.to_csv(tmp / "history.csv", index=False)
+    truncated.to_csv(tmp / TRUNCATED_FILE, index=False)
     card = {"name": name, "summary": f"{BASE_MODEL} adapted to fashion ({name}).",
             "base": str(base), "config": asdict(config), "n_pairs": len(pairs),
             "training_seconds": round(clock.seconds, 1),
@@ -176,6 +184,20 @@ def train_encoder(pairs: pd.DataFrame, *, name: str, dev_task: RetrievalTask, ou
     logger.info("%s: trained in %.0f s, dev nDCG@10 %.3f, saved to %s", name, clock.seconds,
                 info["best_dev_ndcg@10"], folder)
     return TrainedEncoder(name, folder, history, card)
+
+
+def cache_key(pairs: pd.DataFrame, dev_task: RetrievalTask, config: TrainConfig = TrainConfig(),
+              base: str | Path = BASE_MODEL) -> str:
+    """Return the checksum that names a training run's folder.
+
+    It covers the code version, `config`, the base weights, the :data:`KEY_COLUMNS` of
+    `pairs` that are present (row order included) and the dev task.
+    """
+    base_id = str(base) if str(base) == BASE_MODEL else weights_checksum(base)
+    columns = [column for column in KEY_COLUMNS if column in pairs]
+    return checksum(TRAINING_CODE_VERSION, asdict(config), base_id, columns,
+                    frame_checksum(pairs, columns), sorted(dev_task.queries.items()),
+                    sorted(dev_task.corpus))
 
 
 def _train(pairs, name, dev_task, checkpoint, config, base, show_progress, checkpoint_every_s):
@@ -210,10 +232,13 @@ def _train(pairs, name, dev_task, checkpoint, config, base, show_progress, check
             parameter.requires_grad = False
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, foreach=True)
-    total = config.epochs * len(sampler)
+    # The sampler can defer and drop pairs, so the schedule counts the batches it really yields.
+    total = sum(len(sampler.batches(epoch)) for epoch in range(config.epochs))
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total), total)
     eval_every = max(1, math.ceil(len(sampler) / config.evals_per_epoch))
-    state = resume_checkpoint(checkpoint, model, optimizer, scheduler)
+    fresh = {"step": 0, "epoch": 0, "batch": 0, "history": [], "best": -1.0, "best_step": 0,
+             "bad": 0}
+    state = resume_checkpoint(checkpoint, model, optimizer, fresh, scheduler=scheduler)
     best = copy.deepcopy(model.state_dict()) if state["best_step"] == state["step"] else None
     if not state["history"]:
         state["history"].append(_evaluate(model, dev_task, 0, 0, float("nan")))
@@ -255,7 +280,8 @@ def _train(pairs, name, dev_task, checkpoint, config, base, show_progress, check
                 else:
                     state["bad"] += 1
                 if time.monotonic() - last_checkpoint >= checkpoint_every_s:
-                    save_checkpoint(checkpoint, model, optimizer, scheduler, state, best)
+                    save_checkpoint(checkpoint, model, optimizer, state, best,
+                                    scheduler=scheduler)
                     last_checkpoint = time.monotonic()
                 if state["bad"] >= config.patience:
                     logger.info("%s: early stop at step %d, dev nDCG@10 did not improve for %d "
@@ -267,17 +293,17 @@ def _train(pairs, name, dev_task, checkpoint, config, base, show_progress, check
             break
     bar.close()
     if best is None:
-        best = torch.load(checkpoint / "best.pt", weights_only=True)
+        best = load_best_weights(checkpoint)
     model.load_state_dict(best)
     model.max_seq_length = inference_length
     info = {"inference_max_seq_length": inference_length, "best_dev_ndcg@10": state["best"],
             "best_step": state["best_step"], "steps": state["step"], "early_stopped": stopped,
             "device": str(model.device),
             "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad),
-            "repeated_texts": len(duplicates), "pairs_deferred": sampler.deferred,
-            "pairs_dropped": sampler.dropped, "texts_truncated": len(truncated),
-            "truncated_examples": truncated.head(5).to_dict("records")}
-    return model, pd.DataFrame(state["history"]), info
+            "repeated_texts": len(duplicates), "pairs_collapsed": sampler.collapsed,
+            "pairs_deferred": sampler.deferred, "pairs_dropped": sampler.dropped,
+            "texts_truncated": len(truncated), "truncated_texts_file": TRUNCATED_FILE}
+    return model, pd.DataFrame(state["history"]), info, truncated
 
 
 def _hard_negatives(pairs: pd.DataFrame, name: str) -> list[str] | None:
