@@ -69,7 +69,7 @@ PROFILES: dict[str, Profile] = {
                   "mode": "fast"},
         fasttext={"vector_size": 100, "window": 5, "min_count": 5, "epochs": 5, "sg": 1,
                   "mode": "fast"},
-        transformer={"max_pairs": 12000, "max_unlabelled": 12000, "epochs": 1, "batch_size": 32,
+        transformer={"max_pairs": 10000, "max_unlabelled": 12000, "epochs": 1, "batch_size": 32,
                      "max_seq_length": 64, "eval_queries": 1000, "eval_corpus": 10000},
     ),
     "quick": Profile(

@@ -28,7 +28,7 @@ LookupMethod = Literal["exact", "normalized", "composed", "subword", "encoded", 
 
 @dataclass(frozen=True)
 class TermLookup:
-    """How a model resolved one query term.
+    """The result of resolving one query term in a model.
 
     Attributes:
         term: the term as asked.
@@ -58,7 +58,7 @@ class TermLookup:
 
 @dataclass(frozen=True)
 class KeyScheme:
-    """How a vector file writes its keys: a namespace prefix, letter case and word joiner.
+    """The key format of a vector file: namespace prefix, letter case and word joiner.
 
     ConceptNet-style files use ``/c/en/tea_length``; GloVe uses lower-case keys joined by ``-``.
     """

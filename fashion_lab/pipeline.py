@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fashion_lab.cache import EncodingCache
+from fashion_lab.cache import EncodingCache, encoding_cache_dir
 from fashion_lab.config import Profile, artifacts_dir, get_profile
 from fashion_lab.data import Corpus, load_corpus
 from fashion_lab.models import EmbeddingModel
@@ -130,7 +130,7 @@ def neighbor_vocabulary(model: TrainedWordModel, size: int = NEIGHBOR_VOCABULARY
 
 def encoding_cache() -> EncodingCache:
     """Return the sentence-encoding cache, shared by all profiles (keyed by model and text)."""
-    return EncodingCache(artifacts_dir() / "encodings")
+    return EncodingCache(encoding_cache_dir())
 
 
 def prepare_models(profile: Profile | str | None = None) -> dict[str, EmbeddingModel]:

@@ -62,7 +62,7 @@ def setup_notebook(level: str = "WARNING") -> None:
     """Prepare a notebook: plotly renderer, logging and table display.
 
     Under the report runner (``FASHION_LAB_STATIC=1``) figures render as HTML divs that the
-    exported page can show offline; in a live Jupyter session the ``notebook`` renderer embeds
+    exported page shows offline. In a live Jupyter session the ``notebook`` renderer embeds
     plotly.js in the notebook itself, which also works offline.
     """
     import pandas as pd
@@ -134,7 +134,7 @@ def count_figures(notebook) -> int:
 
 
 def check_page(page_html: str, n_figures: int, name: str) -> None:
-    """Raise ReportError unless the page holds every figure's data and no bare widget repr."""
+    """Raise ReportError unless the page contains every figure's data and no bare widget repr."""
     rendered = page_html.count(f'class="{FIGURE_CLASS}"')
     plots = len(re.findall(r"Plotly\.newPlot\(\s*\"[^\"]+\",\s*\[\{", page_html))
     if rendered < n_figures or plots < n_figures:
