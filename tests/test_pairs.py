@@ -83,6 +83,12 @@ def test_derive_query_skips_uninformative():
     assert query == "top"
 
 
+def test_derive_query_drops_catalogue_bucket_word():
+    query = derive_query({"category": "T-shirt", "colour": "Other Green"},
+                         rng=random.Random(0), drop_probability=0.0)
+    assert query == "green t-shirt"
+
+
 def test_build_pairs_types_and_qa_alignment():
     pairs = build_pairs(docs(), seed=1)
     questions = pairs[pairs["pair_type"] == "question"].set_index("query")["product_text"]

@@ -192,7 +192,9 @@ def _sample(frame: pd.DataFrame, n: int | None, seed: int) -> pd.DataFrame:
 
 def _clean_value(value) -> str:
     text = "" if value is None or pd.isna(value) else str(value)
-    text = text.strip().lower()
+    # Catalogue buckets such as H&M's "Other Green" mean "a green"; no shopper types "other".
+    words = [w for w in text.strip().lower().split() if w != "other"]
+    text = " ".join(words)
     return "" if text in _UNINFORMATIVE else text
 
 
