@@ -696,3 +696,25 @@ def test_fashioniq_caption_files_are_json_lists(real_data):
     pairs = json.loads((folder / "cap.dress.test.json").read_text())
     assert len(pairs) == 2_024
     assert "target" not in pairs[0]
+
+
+def test_load_table_unquoted_comma_first_row_raises(tmp_path):
+    # pandas would read this as an index column and shift every column by one.
+    path = tmp_path / "shifted.csv"
+    path.write_text("sku,title,description\nA1,Jeans,Bootcut, high rise\nA2,Dress,Midi dress\n")
+    with pytest.raises(ValueError, match="first data row has more fields than the header"):
+        load_table(path, text_column="description", id_column="sku")
+
+
+def test_load_table_unquoted_comma_later_row_raises(tmp_path):
+    path = tmp_path / "shifted.csv"
+    path.write_text("sku,title,description\nA1,Jeans,Bootcut\nA2,Dress,Midi, dress\n")
+    with pytest.raises(ValueError, match=r"shifted.csv has a row with more fields .*line 3"):
+        load_table(path, text_column="description", id_column="sku")
+
+
+def test_load_table_latin1_csv_names_fix(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("sku,description\nA1,caf\xe9 dress\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"latin1.csv is not UTF-8 text .*encoding='latin-1'"):
+        load_table(path, text_column="description")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import logging
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -57,13 +58,44 @@ def _read_json_lines(path: Path, compressed: bool) -> pd.DataFrame:
 
 
 def _read_table(path: Path, table_format: str, compressed: bool) -> pd.DataFrame:
-    if table_format == "csv":
-        return _read_csv_text(path)
-    if table_format == "jsonl":
-        return _read_json_lines(path, compressed)
+    try:
+        if table_format == "csv":
+            return _read_users_csv(path)
+        if table_format == "jsonl":
+            return _read_json_lines(path, compressed)
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{path} is not UTF-8 text ({error.reason} at byte {error.start}); re-save it as "
+            "UTF-8, e.g. pandas.read_csv(path, encoding='latin-1').to_csv(new_path, index=False)"
+        ) from error
     if compressed:
         return pd.read_parquet(io.BytesIO(gzip.decompress(path.read_bytes())))
     return pd.read_parquet(path)
+
+
+def _read_users_csv(path: Path) -> pd.DataFrame:
+    """Read a user's CSV, rejecting rows whose field count differs from the header's.
+
+    pandas would otherwise take an unquoted comma in the first data row as a sign that the file
+    has an index column and shift every column by one, without an error.
+    """
+    fix = ('quote text that contains commas ("Bootcut, high rise") or save the table as JSONL '
+           "or Parquet")
+    try:
+        with warnings.catch_warnings():
+            # With index_col=False pandas only warns when the first row is too long.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            table = _read_csv_text(path, index_col=False, on_bad_lines="error")
+    except pd.errors.EmptyDataError as error:
+        raise ValueError(f"{path} is empty; expected a header row and data rows") from error
+    except pd.errors.ParserWarning as error:
+        raise ValueError(f"{path}: the first data row has more fields than the header; {fix}"
+                         ) from error
+    except pd.errors.ParserError as error:
+        message = str(error).strip()
+        raise ValueError(f"{path} has a row with more fields than its header ({message}); "
+                         f"{fix}") from error
+    return table
 
 
 def _native_ids(table: pd.DataFrame, id_column: str | None, path: Path) -> pd.Series:
