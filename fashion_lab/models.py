@@ -432,6 +432,9 @@ class SentenceModel(EmbeddingModel):
 
 def _checked_texts(texts: Sequence[str]) -> list[str]:
     """Return `texts` as a list, raising TypeError for any value that is not a string."""
+    if isinstance(texts, str):
+        raise TypeError(f"texts must be a list of strings, not one string ({texts[:40]!r}); "
+                        "wrap it in a list: encode([text])")
     texts = list(texts)
     bad = [i for i, text in enumerate(texts) if not isinstance(text, str)]
     if bad:

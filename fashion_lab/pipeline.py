@@ -22,7 +22,7 @@ from fashion_lab.config import Profile, artifacts_dir, get_profile
 from fashion_lab.data import Corpus, load_corpus
 from fashion_lab.models import EmbeddingModel
 from fashion_lab.pretrained import load_glove, load_minilm
-from fashion_lab.text import FashionTokenizer, PhraseReport
+from fashion_lab.text import TOKENIZER_VERSION, FashionTokenizer, PhraseReport
 from fashion_lab.train import TrainedWordModel, train_fasttext, train_word2vec
 
 logger = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def prepare_tokens(profile: Profile | str | None = None) -> TokenizedCorpus:
     base = FashionTokenizer()
     # Lexicon edits change the tokens, so the lexicon files are part of the cache key.
     lexicon = [hashlib.sha256(path.read_bytes()).hexdigest() for path in base.lexicon.paths]
-    key = _key(corpus.checksum, min_count, PHRASE_THRESHOLD, lexicon)
+    key = _key(corpus.checksum, min_count, PHRASE_THRESHOLD, lexicon, TOKENIZER_VERSION)
     path = profile_dir(profile) / "tokens" / f"{key}.pkl"
     if path.is_file():
         with path.open("rb") as f:

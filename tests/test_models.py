@@ -192,3 +192,33 @@ def test_c06_neighbors_show_keys_without_prefix():
 
 def test_detect_key_scheme_plain_vocabulary():
     assert detect_key_scheme(["the", "tea-length", "a-line", "dress"]) == KeyScheme("", True, "-")
+
+
+def test_gzipped_text_vectors_load_as_text(tmp_path):
+    import gzip
+
+    path = tmp_path / "vectors.vec.gz"
+    with gzip.open(path, "wt") as f:
+        f.write("2 2\nbootcut 0.1 0.2\nflare 0.3 0.4\n")
+    model = load_word_vectors(path)
+    assert np.allclose(model.wv.get_vector("flare"), [0.3, 0.4])
+
+
+def test_headerless_glove_text_loads(tmp_path):
+    path = tmp_path / "glove.txt"
+    path.write_text("bootcut 0.1 0.2\nflare 0.3 0.4\n")
+    model = load_word_vectors(path)
+    assert model.vocab_size == 2
+    assert np.allclose(model.wv.get_vector("bootcut"), [0.1, 0.2])
+
+
+def test_malformed_vector_file_names_file(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_text("2 2\nbootcut 0.1 x\nflare 0.3 0.4\n")
+    with pytest.raises(ValueError, match=r"could not read .*bad.txt as word2vec text"):
+        load_word_vectors(path)
+
+
+def test_encode_rejects_single_string(toy):
+    with pytest.raises(TypeError, match="not one string"):
+        toy.encode("midi dress")

@@ -149,3 +149,13 @@ def test_tokenizer_save_load_roundtrip(tokenizer, tmp_path):
     tokenizer.save(tmp_path / "tok.pkl")
     loaded = FashionTokenizer.load(tmp_path / "tok.pkl")
     assert loaded.tokenize("boot cut tea length") == ["bootcut", "tea-length"]
+
+
+def test_tokenize_strips_html(tokenizer):
+    assert tokenizer.tokenize("<p>Boot&nbsp;Cut <b>jeans</b></p> &amp; more") == [
+        "bootcut", "jeans", "more"]
+
+
+def test_tokenize_many_rejects_single_string(tokenizer):
+    with pytest.raises(TypeError, match="not one string"):
+        tokenizer.tokenize_many("boot cut")

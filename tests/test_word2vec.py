@@ -123,3 +123,8 @@ def test_save_load_roundtrip(tokenizer, tmp_path):
 def test_load_missing_folder_raises(tmp_path):
     with pytest.raises(FileNotFoundError, match="card.json missing"):
         TrainedWordModel.load(tmp_path)
+
+
+def test_train_rejects_untokenised_strings(tokenizer):
+    with pytest.raises(TypeError, match="lists of tokens, not strings"):
+        train_word2vec(["boot cut jeans", "midi dress"] * 5, tokenizer=tokenizer, min_count=1)

@@ -39,9 +39,10 @@ def build_report(profile: Profile | str | None = None, *, out_dir: Path | None =
 
     profile = get_profile(profile)
     out_dir = Path(out_dir or REPO_DIR / "reports")
-    out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
+    # Load the data before creating anything, so a missing dataset leaves no empty folders.
     corpus = prepare_corpus(profile)
+    out_dir.mkdir(parents=True, exist_ok=True)
     copy_plotly_js(out_dir)
 
     pages = [render_notebook(path, out_dir, profile=profile.name)

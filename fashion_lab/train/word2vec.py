@@ -197,6 +197,11 @@ def train_word_model(
     for arg, value in {"vector_size": vector_size, "window": window, "min_count": min_count,
                        "epochs": epochs}.items():
         check_positive_int(arg, value)
+    if isinstance(sentences, str) or any(isinstance(s, str) for s in sentences[:100]):
+        raise TypeError(
+            "sentences must be lists of tokens, not strings (a string would be split into "
+            "characters); tokenise first: tokenizer.tokenize_many(texts)"
+        )
     sentences = [list(s) for s in sentences if len(s)]
     check_vocabulary(sentences, min_count)
     n_workers = 1 if mode == "reproducible" else (workers or os.cpu_count() or 1)
