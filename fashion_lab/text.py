@@ -200,7 +200,8 @@ class FashionTokenizer:
     """Tokenise fashion text with the lexicon and, once fitted, learned phrases.
 
     Args:
-        lexicon: a :class:`Lexicon`, lexicon file path(s), or None for no lexicon.
+        lexicon: a :class:`Lexicon`, lexicon file path(s), or None for the default lexicon
+            (``Lexicon(paths=None)`` gives none).
         phrases: a frozen gensim phrases model from :meth:`fit_phrases`.
 
     Example:
