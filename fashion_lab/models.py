@@ -2,9 +2,9 @@
 
 Each model maps a term to a vector (:meth:`EmbeddingModel.term_vector`), a text to a vector
 (:meth:`EmbeddingModel.encode`) and a term to its nearest neighbours
-(:meth:`EmbeddingModel.neighbors`). Term lookups never fail silently: :meth:`lookup` returns a
-:class:`TermLookup` saying which key was used and how it was found, and a term that cannot be
-resolved raises :class:`~fashion_lab.TermNotFoundError` instead of scoring 0.
+(:meth:`EmbeddingModel.neighbors`). :meth:`lookup` returns a :class:`TermLookup` with the key
+used and how it was found. A term that cannot be resolved raises
+:class:`~fashion_lab.TermNotFoundError` instead of scoring 0.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ class EmbeddingModel(ABC):
 
     @abstractmethod
     def lookup(self, term: str) -> TermLookup:
-        """Resolve `term` to a key of this model, reporting how (never raises for a miss)."""
+        """Resolve `term` to a key of this model; a miss returns a lookup with method "missing"."""
 
     @abstractmethod
     def _vector(self, lookup: TermLookup) -> np.ndarray:

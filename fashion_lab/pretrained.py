@@ -69,8 +69,9 @@ def load_encoder(name_or_path: str | Path, *, device: str | None = None,
                  cache_folder: str | Path | None = None):
     """Load a sentence-transformers encoder without any network call.
 
-    Resolution order: the packaged all-MiniLM-L6-v2 for its hub ids; an existing local folder;
-    a snapshot already in the Hugging Face cache (`cache_folder` or the default one).
+    The model is looked up in this order: the packaged all-MiniLM-L6-v2 for its hub ids, then
+    an existing local folder, then a snapshot already in the Hugging Face cache (`cache_folder`
+    or the default one).
 
     Raises:
         FileNotFoundError: the model is in none of those places; the message names the id, the
@@ -102,7 +103,7 @@ def load_encoder(name_or_path: str | Path, *, device: str | None = None,
 
 
 def _cached_snapshot(name: str, cache_folder, searched: list[str]) -> Path | None:
-    """Return the local snapshot folder of hub id `name` if the cache holds one, else None."""
+    """Return the local snapshot folder of hub id `name` if the cache contains one, else None."""
     if "/" not in name or Path(name).is_absolute() or name.startswith("."):
         return None
     try:

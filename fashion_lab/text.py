@@ -33,8 +33,8 @@ TOKEN_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 PHRASE_DELIMITER = "-"
 #: Bumped whenever a change to the rules changes tokens, so cached token lists are rebuilt.
 TOKENIZER_VERSION = 2
-# gensim splits learned phrases on their delimiter when freezing them, which would break tokens
-# that already contain "-"; phrases are therefore learned with "_" (never inside a token) and
+# gensim splits learned phrases on their delimiter when freezing them, which breaks tokens that
+# already contain "-". Phrases are therefore learned with "_", which no token contains, and
 # rewritten to "-" on output.
 _GENSIM_DELIMITER = "_"
 _DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-",
@@ -175,7 +175,7 @@ def _read_lexicon(path: Path) -> Iterable[tuple[str, list[str]]]:
 
 @dataclass
 class PhraseReport:
-    """What a fitted Phrases model did to a corpus.
+    """Merges made by a fitted Phrases model on a corpus, and the overlaps it skipped.
 
     Attributes:
         merged: how often each learned phrase was produced.

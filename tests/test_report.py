@@ -50,7 +50,7 @@ def test_c16_rendered_page_holds_figure_data(tmp_path):
 
 
 def test_check_page_missing_figure_raises():
-    with pytest.raises(ReportError, match="displayed 2 figures but the HTML holds 1"):
+    with pytest.raises(ReportError, match="displayed 2 figures but the HTML contains 1"):
         check_page('<div class="fashion-lab-figure">Plotly.newPlot("a", [{"x": [1]}])</div>',
                    2, "page.html")
 
@@ -73,5 +73,5 @@ def test_figure_without_setup_fails_the_page(tmp_path):
         tmp_path / "nosetup.ipynb",
         "import plotly.express as px\npx.scatter(x=[1, 2], y=[3, 4])",
     )
-    with pytest.raises(ReportError, match="displayed 1 figures but the HTML holds 0"):
+    with pytest.raises(ReportError, match="displayed 1 figures but the HTML contains 0"):
         render_notebook(notebook, tmp_path, profile="sample")

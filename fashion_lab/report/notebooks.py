@@ -139,7 +139,7 @@ def check_page(page_html: str, n_figures: int, name: str) -> None:
     plots = len(re.findall(r"Plotly\.newPlot\(\s*\"[^\"]+\",\s*\[\{", page_html))
     if rendered < n_figures or plots < n_figures:
         raise ReportError(
-            f"{name}: the notebook displayed {n_figures} figures but the HTML holds {rendered} "
+            f"{name}: the notebook displayed {n_figures} figures but the HTML contains {rendered} "
             f"figure blocks and {plots} with data; check that setup_notebook() ran before the "
             "first figure"
         )

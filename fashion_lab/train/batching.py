@@ -1,7 +1,7 @@
 """Batches for in-batch-negative losses that never repeat a text inside one batch.
 
 MultipleNegativesRankingLoss treats every other positive in a batch as a negative. When one
-anchor has two positives, or two anchors share a positive, a batch holding both pairs asks
+anchor has two positives, or two anchors share a positive, a batch containing both pairs trains
 the model to push a text away from itself. :func:`find_duplicate_texts` reports such texts
 before training and :class:`DuplicateFreeBatchSampler` keeps them apart.
 """

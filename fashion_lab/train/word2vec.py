@@ -6,7 +6,8 @@ Two modes:
   counts and first appearance (never on Python's per-process string hashing), so two fresh
   processes give bit-identical vectors and neighbour lists.
 - ``fast``: several workers. Thread scheduling changes the order of updates, so vectors differ
-  slightly between runs; the model card says so and records seed, workers and versions.
+  slightly between runs; the model card marks the run as not reproducible and records seed,
+  workers and versions.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def corpus_checksum(sentences: Sequence[Sequence[str]]) -> str:
 
 @dataclass
 class ModelCard:
-    """What a trained word model was trained on, how, and what it cost."""
+    """Training record of a word model: data checksum, parameters, versions and cost."""
 
     algorithm: str
     mode: str
@@ -261,8 +262,8 @@ class _EpochLogger(CallbackAny2Vec):
     def on_epoch_begin(self, model) -> None:
         self._start = time.perf_counter()
         if self.algorithm == "word2vec":
-            # gensim sums the loss in a float32 over the whole train() call, which stops growing
-            # once it is large; starting each epoch at 0 keeps the per-epoch sum precise.
+            # gensim sums the loss in a float32 over a whole train() call, and a large float32
+            # sum stops growing. Restarting at 0 each epoch keeps the per-epoch sum precise.
             model.running_training_loss = 0.0
 
     def on_epoch_end(self, model) -> None:
